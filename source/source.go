@@ -1,0 +1,33 @@
+// Package source says where a radio's tracks come from: folders of audio
+// files, playlists, URLs, a SoundCloud-style API, the built-in demo
+// catalogue (sub-package demo), and the on-disk cache of their analyses.
+package source
+
+import (
+	"context"
+
+	"github.com/foreverfm/forever/audio"
+)
+
+// Track is one playable track and what is known of it before analysis.
+type Track struct {
+	// ID is stable across runs for the same track (a path, a URL, an API
+	// id), so that caches and play histories can refer to it.
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Artist   string   `json:"artist,omitempty"`
+	Source   string   `json:"source"`             // where it came from: a path or URL
+	Duration float64  `json:"duration,omitempty"` // seconds, when known before decoding
+	Tags     []string `json:"tags,omitempty"`
+
+	// Open decodes the track's audio. It is called when the track is about
+	// to be analysed or played, not when it is listed.
+	Open func(ctx context.Context) (*audio.PCM, error) `json:"-"`
+}
+
+// A Source lists the tracks it offers. Sources that change over time (a
+// folder being filled, a playlist edited) return the current list on each
+// call.
+type Source interface {
+	Tracks(ctx context.Context) ([]Track, error)
+}
