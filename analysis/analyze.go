@@ -1,0 +1,160 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/foreverfm/forever/audio"
+)
+
+// ErrEmpty is returned for PCM with no samples at all.
+var ErrEmpty = errors.New("analysis: no audio")
+
+// Analyze describes p. It returns an error only for empty input or when
+// ctx is done; silence, noise and very short clips get a sensible, if
+// sparse, analysis (no beats in silence, for instance).
+func Analyze(ctx context.Context, p *audio.PCM) (*Analysis, error) {
+	if p == nil || p.Frames() == 0 {
+		return nil, ErrEmpty
+	}
+	f, err := extract(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	a := &Analysis{
+		Version:       Version,
+		Duration:      f.duration,
+		SampleRate:    audio.SampleRate,
+		TimeSignature: 4,
+		Mode:          1,
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	rhythm(f, a)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	a.Segments = segmentize(f)
+	a.Key, a.Mode, a.KeyConfidence, a.ModeConfidence = keyOf(chromaSummary(f, 0, f.n))
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	a.Sections = sectionize(f, a)
+	a.EndOfFadeIn, a.StartOfFadeOut = fades(f)
+	a.Loudness, a.TruePeak = loudness(p)
+	a.Energy = energy(a)
+	a.Danceability = danceability(a)
+	a.sanitize()
+	return a, nil
+}
+
+// rhythm fills tempo, beats, bars and tatums.
+func rhythm(f *features, a *Analysis) {
+	bpm, conf, _ := estimateTempo(f.onset)
+	a.Tempo, a.TempoConfidence = bpm, conf
+	if conf == 0 {
+		return // no pulse at all: silence or a lone event
+	}
+	per := localPeriods(f.onset, periodOf(bpm))
+	frames := trackBeats(f.onset, per)
+	times := refineBeats(frames, f.onset)
+	if len(times) >= 4 {
+		if t := fitTempo(times); t > 0 {
+			a.Tempo = t
+		}
+	}
+	a.Beats = beatQuanta(f, times)
+	if len(a.Beats) < 2 {
+		a.Tempo, a.TempoConfidence, a.Beats = 0, 0, nil
+		return
+	}
+	sig, phase, sconf := meter(f, times)
+	a.TimeSignature, a.TimeSignatureConfidence = sig, sconf
+	a.Bars = barQuanta(a.Beats, sig, phase, sconf)
+	a.Tatums, _ = tatumQuanta(f, a.Beats)
+}
+
+// energy is defined in the package documentation.
+func energy(a *Analysis) float64 {
+	level := clamp01((a.Loudness + 30) / 24)
+	var density float64
+	if a.Duration > 0 {
+		density = clamp01(float64(len(a.Segments)) / a.Duration / 8)
+	}
+	return clamp01(0.6*level + 0.4*density)
+}
+
+// danceability is defined in the package documentation.
+func danceability(a *Analysis) float64 {
+	if len(a.Beats) < 4 || a.Tempo <= 0 {
+		return 0
+	}
+	var strength, m float64
+	for _, b := range a.Beats {
+		strength += b.Confidence
+		m += b.Duration
+	}
+	n := float64(len(a.Beats))
+	strength /= n
+	m /= n
+	var ss float64
+	for _, b := range a.Beats[:len(a.Beats)-1] {
+		ss += (b.Duration - m) * (b.Duration - m)
+	}
+	cv := math.Sqrt(ss/n) / m
+	regular := 1 - clamp01(cv/0.1)
+	z := math.Log2(a.Tempo/120) / 0.5
+	suits := math.Exp(-0.5 * z * z)
+	return clamp01((0.35*strength + 0.35*regular + 0.3*a.TempoConfidence) * (0.5 + 0.5*suits))
+}
+
+// sanitize replaces any non-finite number by zero, so that an analysis
+// always serialises to JSON.
+func (a *Analysis) sanitize() {
+	fix := func(x *float64) {
+		if math.IsNaN(*x) || math.IsInf(*x, 0) {
+			*x = 0
+		}
+	}
+	for _, x := range []*float64{&a.Duration, &a.Tempo, &a.TempoConfidence, &a.TimeSignatureConfidence,
+		&a.KeyConfidence, &a.ModeConfidence, &a.Loudness, &a.TruePeak, &a.Energy, &a.Danceability,
+		&a.EndOfFadeIn, &a.StartOfFadeOut} {
+		fix(x)
+	}
+	for _, qs := range [][]Quantum{a.Bars, a.Beats, a.Tatums} {
+		for i := range qs {
+			fix(&qs[i].Start)
+			fix(&qs[i].Duration)
+			fix(&qs[i].Confidence)
+		}
+	}
+	for i := range a.Segments {
+		s := &a.Segments[i]
+		for _, x := range []*float64{&s.Start, &s.Duration, &s.Confidence, &s.LoudnessStart, &s.LoudnessMax, &s.LoudnessMaxTime} {
+			fix(x)
+		}
+		for k := range 12 {
+			fix(&s.Pitches[k])
+			fix(&s.Timbre[k])
+		}
+	}
+	for i := range a.Sections {
+		s := &a.Sections[i]
+		for _, x := range []*float64{&s.Start, &s.Duration, &s.Confidence, &s.Loudness, &s.Tempo} {
+			fix(x)
+		}
+	}
+}
+
+// loudness measures the integrated loudness and true peak of p (EBU R128),
+// floored at AbsoluteGate so that silence stays representable in JSON.
+func loudness(p *audio.PCM) (lufs, peak float64) {
+	m, err := MeasureLoudness(p.Samples, audio.Channels, audio.SampleRate)
+	if err != nil { // cannot happen for forever's fixed format
+		return AbsoluteGate, AbsoluteGate
+	}
+	return max(m.Integrated, AbsoluteGate), max(m.TruePeak, AbsoluteGate)
+}

@@ -1,0 +1,239 @@
+package analysis
+
+import (
+	"math"
+	"slices"
+)
+
+// Beat tracking follows Ellis (2007), "Beat tracking by dynamic
+// programming", with one change for live-played music: the ideal
+// inter-beat interval is not one global period but a local period, read
+// from the autocorrelation of the onset envelope around each moment and
+// kept within a few percent of the global tempo. The tracker then follows
+// a drifting band while still preferring steady beats.
+
+const (
+	tightness = 120.0 // weight of the log-interval penalty (Ellis's alpha)
+	maxDrift  = 0.08  // local period stays within this fraction of the global
+)
+
+// localPeriods returns, for every frame, the beat period (frames) the music
+// shows there: the autocorrelation peak nearest the global period p0 in an
+// 8-second window, median-smoothed over neighbouring windows.
+func localPeriods(onset []float32, p0 float64) []float64 {
+	n := len(onset)
+	out := make([]float64, n)
+	step := framesIn(1) // one estimate per second
+	half := framesIn(4)
+	lo := int(math.Floor(p0 * (1 - maxDrift)))
+	hi := int(math.Ceil(p0 * (1 + maxDrift)))
+	if n == 0 || lo < 2 {
+		for i := range out {
+			out[i] = p0
+		}
+		return out
+	}
+	var centres []int
+	var est []float64
+	r := make([]float64, hi+2)
+	for c := 0; c < n; c += step {
+		a, b := max(0, c-half), min(n, c+half)
+		seg := onset[a:b]
+		est1 := p0
+		if len(seg) > 2*hi {
+			var mean float64
+			for _, v := range seg {
+				mean += float64(v)
+			}
+			mean /= float64(len(seg))
+			for l := lo - 1; l <= hi+1; l++ {
+				var s float64
+				for i := 0; i+l < len(seg); i++ {
+					s += (float64(seg[i]) - mean) * (float64(seg[i+l]) - mean)
+				}
+				r[l] = s / float64(len(seg)-l)
+			}
+			m := lo
+			for l := lo; l <= hi; l++ {
+				if r[l] > r[m] {
+					m = l
+				}
+			}
+			if r[m] > 0 {
+				off := 0.0
+				if d := r[m-1] - 2*r[m] + r[m+1]; d < 0 {
+					off = 0.5 * (r[m-1] - r[m+1]) / d
+				}
+				est1 = math.Min(math.Max(float64(m)+off, p0*(1-maxDrift)), p0*(1+maxDrift))
+			}
+		}
+		centres = append(centres, c)
+		est = append(est, est1)
+	}
+	// Median over five windows rejects single bad estimates.
+	sm := make([]float64, len(est))
+	buf := make([]float64, 0, 5)
+	for i := range est {
+		buf = append(buf[:0], est[max(0, i-2):min(len(est), i+3)]...)
+		slices.Sort(buf)
+		sm[i] = buf[len(buf)/2]
+	}
+	for i := range out {
+		j := i / step
+		if j+1 < len(sm) {
+			f := float64(i-centres[j]) / float64(step)
+			out[i] = sm[j]*(1-f) + sm[j+1]*f
+		} else {
+			out[i] = sm[len(sm)-1]
+		}
+	}
+	return out
+}
+
+// trackBeats returns beat positions in (integer) frames by dynamic
+// programming over the onset envelope, with local periods per.
+func trackBeats(onset []float32, per []float64) []int {
+	n := len(onset)
+	if n == 0 {
+		return nil
+	}
+	// Normalise the envelope so the tightness weight means the same for
+	// quiet and loud tracks.
+	var ss float64
+	for _, v := range onset {
+		ss += float64(v) * float64(v)
+	}
+	std := math.Sqrt(ss / float64(n))
+	if std == 0 {
+		return nil
+	}
+	o := make([]float64, n)
+	for i, v := range onset {
+		o[i] = float64(v) / std
+	}
+	score := make([]float64, n)
+	back := make([]int32, n)
+	for t := range n {
+		p := per[t]
+		lo, hi := t-int(math.Round(2*p)), t-int(math.Round(p/2))
+		best, arg := math.Inf(-1), -1
+		for tau := max(lo, 0); tau <= hi; tau++ {
+			d := math.Log(float64(t-tau) / p)
+			s := score[tau] - tightness*d*d
+			if s > best {
+				best, arg = s, tau
+			}
+		}
+		if arg < 0 || best < 0 {
+			score[t], back[t] = o[t], -1
+			continue
+		}
+		score[t], back[t] = o[t]+best, int32(arg)
+	}
+	// End on the best-scoring frame within the last period.
+	p := per[n-1]
+	end := n - 1
+	for t := max(0, n-1-int(math.Round(p))); t < n; t++ {
+		if score[t] > score[end] {
+			end = t
+		}
+	}
+	var beats []int
+	for t := end; t >= 0; t = int(back[t]) {
+		beats = append(beats, t)
+	}
+	slices.Reverse(beats)
+	return trimBeats(beats, o)
+}
+
+// trimBeats drops leading and trailing beats that fall where there are no
+// onsets (silence before and after the music): the tracker keeps extrapolating
+// the pulse there.
+func trimBeats(beats []int, o []float64) []int {
+	if len(beats) < 3 {
+		return beats
+	}
+	// Onset strength around each beat, smoothed over a few beats.
+	w := make([]float64, len(beats))
+	for i, b := range beats {
+		var m float64
+		for t := max(0, b-2); t <= min(len(o)-1, b+2); t++ {
+			m = max(m, o[t])
+		}
+		w[i] = m
+	}
+	sm := make([]float64, len(w))
+	var ss float64
+	for i := range w {
+		var s float64
+		k := 0
+		for j := max(0, i-2); j <= min(len(w)-1, i+2); j++ {
+			s += w[j]
+			k++
+		}
+		sm[i] = s / float64(k)
+		ss += sm[i] * sm[i]
+	}
+	th := 0.2 * math.Sqrt(ss/float64(len(sm)))
+	a, b := 0, len(beats)
+	for a < b && sm[a] < th {
+		a++
+	}
+	for b > a && sm[b-1] < th {
+		b--
+	}
+	return beats[a:b]
+}
+
+// refineBeats converts beat frames to seconds, moving each to the
+// sub-frame peak of the onset envelope next to it and compensating the
+// lead of the log-flux peak over the acoustic onset.
+func refineBeats(beats []int, onset []float32) []float64 {
+	out := make([]float64, len(beats))
+	for i, b := range beats {
+		t := float64(b)
+		if b > 0 && b+1 < len(onset) {
+			a, c, d := float64(onset[b-1]), float64(onset[b]), float64(onset[b+1])
+			if c >= a && c >= d {
+				if den := a - 2*c + d; den < 0 {
+					t += 0.5 * (a - d) / den
+				}
+			}
+		}
+		out[i] = max(0, frameTime(t)+onsetLag)
+	}
+	return out
+}
+
+// onsetLag is how long after the peak of the log-spectral flux the
+// acoustic onset sits: the log energy of a frame rises as soon as a sound
+// enters the leading edge of its window.
+const onsetLag = 0.020
+
+// fitTempo returns the tempo best describing beat times: the least-squares
+// slope of time against beat index, robust to the odd missing beat by
+// working on the median interval when drift is large.
+func fitTempo(times []float64) float64 {
+	n := len(times)
+	if n < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for i, t := range times {
+		x := float64(i)
+		sx += x
+		sy += t
+		sxx += x * x
+		sxy += x * t
+	}
+	fn := float64(n)
+	den := fn*sxx - sx*sx
+	if den <= 0 {
+		return 0
+	}
+	slope := (fn*sxy - sx*sy) / den
+	if slope <= 0 {
+		return 0
+	}
+	return 60 / slope
+}

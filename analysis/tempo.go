@@ -1,0 +1,179 @@
+package analysis
+
+import (
+	"math"
+	"slices"
+)
+
+// Tempo search range, BPM. Beyond these, a tempo is an octave of one inside.
+const (
+	minBPM   = 40.0
+	maxBPM   = 240.0
+	priorBPM = 120.0 // centre of the perceptual tempo prior
+	priorOct = 1.0   // its width, octaves (one standard deviation)
+)
+
+// periodOf converts BPM to a beat period in frames, and back.
+func periodOf(bpm float64) float64 { return 60 * frameRate / bpm }
+func bpmOf(period float64) float64 { return 60 * frameRate / period }
+
+// autocorr returns the mean-removed, unbiased autocorrelation of x for lags
+// 0..maxLag, normalised so that lag 0 is 1 (all zeros for a flat x).
+func autocorr(x []float32, maxLag int) []float64 {
+	n := len(x)
+	r := make([]float64, maxLag+1)
+	if n < 2 {
+		return r
+	}
+	var mean float64
+	for _, v := range x {
+		mean += float64(v)
+	}
+	mean /= float64(n)
+	y := make([]float64, n)
+	for i, v := range x {
+		y[i] = float64(v) - mean
+	}
+	for l := 0; l <= maxLag && l < n; l++ {
+		var s float64
+		a, b := y[:n-l], y[l:]
+		for i := range a {
+			s += a[i] * b[i]
+		}
+		r[l] = s / float64(n-l)
+	}
+	if r[0] <= 0 {
+		clear(r)
+		return r
+	}
+	for l := maxLag; l >= 0; l-- {
+		r[l] /= r[0]
+	}
+	return r
+}
+
+// at reads r at a fractional lag by linear interpolation (0 outside).
+func at(r []float64, lag float64) float64 {
+	i := int(lag)
+	if lag < 0 || i+1 >= len(r) {
+		return 0
+	}
+	f := lag - float64(i)
+	return r[i]*(1-f) + r[i+1]*f
+}
+
+// peakAt returns the largest value of r within one frame of lag, which
+// tolerates the quantisation of onset peaks to frames.
+func peakAt(r []float64, lag float64) float64 {
+	return max(at(r, lag-1), at(r, lag), at(r, lag+1))
+}
+
+// tempoCandidate is one hypothesis of the beat period.
+type tempoCandidate struct {
+	bpm   float64
+	score float64 // comb score times prior
+}
+
+// tempoScores evaluates a comb filter over the autocorrelation for every
+// tempo on a fine logarithmic grid: a tempo is supported by peaks at one to
+// four times its period. The log-Gaussian prior around 120 BPM expresses
+// which metrical level listeners tap to.
+func tempoScores(r []float64) []tempoCandidate {
+	const steps = 800
+	out := make([]tempoCandidate, 0, steps)
+	for i := range steps {
+		bpm := minBPM * math.Pow(maxBPM/minBPM, float64(i)/(steps-1))
+		p := periodOf(bpm)
+		var s float64
+		for k := 1; k <= 4; k++ {
+			s += peakAt(r, float64(k)*p) / float64(k+1) * 2
+		}
+		// Half-period peaks (off-beats) support a tempo a little too: a
+		// pulse whose subdivisions are also present is more beat-like.
+		s += 0.25 * peakAt(r, p/2)
+		z := math.Log2(bpm/priorBPM) / priorOct
+		prior := math.Exp(-0.5 * z * z)
+		out = append(out, tempoCandidate{bpm: bpm, score: max(s, 0) * prior})
+	}
+	return out
+}
+
+// estimateTempo returns the most likely tempo of the onset envelope, a
+// confidence in [0, 1], and the runner-up metrical levels worth checking
+// with the beat tracker.
+func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
+	maxLag := int(4*periodOf(minBPM)) + 2
+	r := autocorr(onset, maxLag)
+	cands := tempoScores(r)
+	best := 0
+	for i, c := range cands {
+		if c.score > cands[best].score {
+			best = i
+		}
+	}
+	if cands[best].score <= 0 {
+		return priorBPM, 0, nil
+	}
+	bpm = refinePeriod(r, periodOf(cands[best].bpm))
+	// Confidence: how far the winning peak stands above the typical score.
+	scores := make([]float64, len(cands))
+	for i, c := range cands {
+		scores[i] = c.score
+	}
+	slices.Sort(scores)
+	med := scores[len(scores)/2]
+	conf = clamp01((cands[best].score - med) / cands[best].score)
+	// Local maxima of the score at other metrical levels.
+	for _, ratio := range []float64{0.5, 2, 2.0 / 3, 1.5, 0.75, 4.0 / 3} {
+		alt := bpm * ratio
+		if alt < minBPM || alt > maxBPM {
+			continue
+		}
+		alts = append(alts, alt)
+	}
+	return bpm, conf, alts
+}
+
+// refinePeriod moves a tempo to the nearest autocorrelation peak with
+// sub-frame precision, using the peaks at several multiples of the period.
+func refinePeriod(r []float64, p float64) float64 {
+	var num, den float64
+	for k := 1; k <= 4; k++ {
+		lag := float64(k) * p
+		c := int(math.Round(lag))
+		lo, hi := max(1, c-2), min(len(r)-2, c+2)
+		if lo > hi {
+			break
+		}
+		m := lo
+		for i := lo; i <= hi; i++ {
+			if r[i] > r[m] {
+				m = i
+			}
+		}
+		if m <= 0 || m >= len(r)-1 || r[m] <= 0 {
+			continue
+		}
+		a, b, c2 := r[m-1], r[m], r[m+1]
+		off := 0.0
+		if d := a - 2*b + c2; d < 0 {
+			off = 0.5 * (a - c2) / d
+		}
+		num += (float64(m) + off) * r[m]
+		den += float64(k) * r[m]
+	}
+	if den <= 0 {
+		return bpmOf(p)
+	}
+	return bpmOf(num / den)
+}
+
+func clamp01(x float64) float64 {
+	switch {
+	case !(x > 0): // also NaN
+		return 0
+	case x > 1:
+		return 1
+	}
+	return x
+}
