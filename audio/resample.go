@@ -45,9 +45,9 @@ func Resample(samples []float32, channels, fromRate, toRate int) []float32 {
 }
 
 type resampler struct {
-	up, down int   // output frame n sits at input time n*down/up
-	phases   int   // rows in coef; == up when exact
-	half     int   // taps each side of the output time, in input samples
+	up, down int       // output frame n sits at input time n*down/up
+	phases   int       // rows in coef; == up when exact
+	half     int       // taps each side of the output time, in input samples
 	coef     []float32 // (phases+1) rows of 2*half taps
 }
 

@@ -293,8 +293,8 @@ func BuildInfoFrame(h4 []byte, frames, musicBytes, delay, padding int, musicCRC 
 	}
 	f := make([]byte, h.FrameSize())
 	copy(f, h4[:4])
-	f[1] |= 1     // no CRC
-	f[2] &^= 2    // no padding bit: size must match h.FrameSize() without it
+	f[1] |= 1      // no CRC
+	f[2] &^= 2     // no padding bit: size must match h.FrameSize() without it
 	if h.Padding { // keep the buffer the size the header now says
 		f = f[:len(f)-1]
 	}
