@@ -20,6 +20,14 @@ type Track struct {
 	Duration float64  `json:"duration,omitempty"` // seconds, when known before decoding
 	Tags     []string `json:"tags,omitempty"`
 
+	// Fingerprint, when not empty, changes whenever the track's audio does
+	// and is the same for two tracks with the same audio; the analysis
+	// cache keys on it. Sources set it when they can do so cheaply, without
+	// fetching or decoding: an API's track id and modification time, a
+	// generator's name and version. When it is empty the cache hashes the
+	// local file named by Source, or else the decoded audio.
+	Fingerprint string `json:"fingerprint,omitempty"`
+
 	// Open decodes the track's audio. It is called when the track is about
 	// to be analysed or played, not when it is listed.
 	Open func(ctx context.Context) (*audio.PCM, error) `json:"-"`

@@ -1,0 +1,173 @@
+package source
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+)
+
+func concat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+
+func TestReadTags(t *testing.T) {
+	const frameSeconds = 1152.0 / 44100
+	tests := []struct {
+		name string
+		data []byte
+		want Tags
+		tol  float64 // on Duration
+	}{
+		{
+			name: "wav with INFO",
+			data: makeWAV(22050, 22050, 1, "INAM", "Song", "IART", "Band", "IGNR", "Dub"),
+			want: Tags{Format: "wav", Title: "Song", Artist: "Band", Genre: "Dub", Duration: 1},
+		},
+		{
+			name: "wav stereo 48k without tags",
+			data: makeWAV(24000, 48000, 2),
+			want: Tags{Format: "wav", Duration: 0.5},
+		},
+		{
+			name: "mp3 ID3v2.4 UTF-8",
+			data: concat(id3v2(4, "TIT2", "Ünïcode Title", "TPE1", "Ärtist", "TCON", "Techno", "TALB", "LP"), mp3Silence(20)),
+			want: Tags{Format: "mp3", Title: "Ünïcode Title", Artist: "Ärtist", Genre: "Techno", Album: "LP", Duration: 20 * frameSeconds},
+			tol:  0.01,
+		},
+		{
+			name: "mp3 ID3v2.3 UTF-16 with numeric genre and TLEN",
+			data: concat(id3v2(3, "TIT2", "Title16", "TPE1", "Artist16", "TCON", "(17)", "TLEN", "2500"), mp3Silence(5)),
+			want: Tags{Format: "mp3", Title: "Title16", Artist: "Artist16", Genre: "Rock", Duration: 2.5},
+		},
+		{
+			name: "mp3 ID3v2.2",
+			data: concat(id3v2(2, "TT2", "Old", "TP1", "Timer"), mp3Silence(3)),
+			want: Tags{Format: "mp3", Title: "Old", Artist: "Timer", Duration: 3 * frameSeconds},
+			tol:  0.01,
+		},
+		{
+			name: "mp3 ID3v1 only",
+			data: concat(mp3Silence(10), id3v1("V1 Title", "V1 Artist", 35)),
+			want: Tags{Format: "mp3", Title: "V1 Title", Artist: "V1 Artist", Genre: "House", Duration: 10 * frameSeconds},
+			tol:  0.01,
+		},
+		{
+			name: "ID3v2 wins over ID3v1, which fills gaps",
+			data: concat(id3v2(4, "TIT2", "New"), mp3Silence(4), id3v1("Old", "Fallback", 255)),
+			want: Tags{Format: "mp3", Title: "New", Artist: "Fallback", Duration: 4 * frameSeconds},
+			tol:  0.01,
+		},
+		{
+			name: "mp3 Xing frame count",
+			data: concat(xingFrame(1000), mp3Silence(3)),
+			want: Tags{Format: "mp3", Duration: 1000 * frameSeconds},
+			tol:  1e-9,
+		},
+		{
+			name: "mp3 after junk bytes",
+			data: concat([]byte("\x00\x00junk"), mp3Silence(4)),
+			want: Tags{Format: "mp3", Duration: 4 * frameSeconds},
+			tol:  0.01,
+		},
+		{
+			name: "flac",
+			data: flacHeader(48000, 96000, "TITLE=Fl", "artist=One", "ARTIST=Two", "GENRE=Ambient"),
+			want: Tags{Format: "flac", Title: "Fl", Artist: "One, Two", Genre: "Ambient", Duration: 2},
+		},
+		{
+			name: "flac behind an ID3v2 tag",
+			data: concat(id3v2(3, "TIT2", "ignored"), flacHeader(44100, 44100, "TITLE=Inner")),
+			want: Tags{Format: "flac", Title: "Inner", Duration: 1},
+		},
+		{
+			name: "ogg vorbis",
+			data: oggVorbisHeader(44100, 3*44100, "TITLE=Og", "ARTIST=Gg"),
+			want: Tags{Format: "ogg", Title: "Og", Artist: "Gg", Duration: 3},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadTags(bytes.NewReader(tt.data), int64(len(tt.data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got.Duration-tt.want.Duration) > tt.tol+1e-9 {
+				t.Errorf("Duration = %v, want %v", got.Duration, tt.want.Duration)
+			}
+			got.Duration = tt.want.Duration
+			if got != tt.want {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadTagsRejects(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"empty":           nil,
+		"short":           []byte("RIFF"),
+		"text":            []byte("this is not audio, although it is named .mp3 and long enough"),
+		"ID3 and nothing": id3v2(4, "TIT2", "x"),
+		"html":            []byte("<!DOCTYPE html><html><body>404</body></html>"),
+	} {
+		_, err := ReadTags(bytes.NewReader(data), int64(len(data)))
+		if !errors.Is(err, ErrUnknownFormat) {
+			t.Errorf("%s: err = %v, want ErrUnknownFormat", name, err)
+		}
+	}
+}
+
+func TestReadTagsSharedMusic(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "testdata", "music")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.ogg"))
+	if len(files) == 0 {
+		t.Skip("no Ogg files in", dir)
+	}
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := f.Stat()
+		tags, err := ReadTags(f, fi.Size())
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		// Real recordings of a few minutes.
+		if tags.Format != "ogg" || tags.Duration < 10 || tags.Duration > 3600 {
+			t.Errorf("%s: %+v", path, tags)
+		}
+		t.Logf("%s: %+v", filepath.Base(path), tags)
+	}
+}
+
+func FuzzReadTags(f *testing.F) {
+	f.Add(makeWAV(100, 8000, 1, "INAM", "a"))
+	f.Add(concat(id3v2(4, "TIT2", "t", "TPE1", "a"), mp3Silence(2)))
+	f.Add(concat(id3v2(3, "TIT2", "t", "TCON", "(3)"), mp3Silence(2), id3v1("x", "y", 1)))
+	f.Add(concat(id3v2(2, "TT2", "t"), mp3Silence(1)))
+	f.Add(concat(xingFrame(10), mp3Silence(1)))
+	f.Add(flacHeader(44100, 1000, "TITLE=x"))
+	f.Add(oggVorbisHeader(44100, 1000, "TITLE=x"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tags, err := ReadTags(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			if tags.Format != "" {
+				t.Errorf("format %q with error %v", tags.Format, err)
+			}
+			return
+		}
+		if d := tags.Duration; math.IsNaN(d) || math.IsInf(d, 0) || d < 0 {
+			t.Errorf("Duration = %v", d)
+		}
+		for _, s := range []string{tags.Title, tags.Artist, tags.Album, tags.Genre} {
+			if !utf8.ValidString(s) {
+				t.Errorf("invalid UTF-8 %q", s)
+			}
+		}
+	})
+}
