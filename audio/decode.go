@@ -56,6 +56,9 @@ func DecodeFile(path string) (*PCM, error) {
 		format = "ogg"
 	case "mp2", "mpga":
 		format = "mp3"
+	case "wav", "mp3", "flac", "ogg":
+	default:
+		format = "" // unknown extension: go by content alone
 	}
 	p, err := decode(f, format)
 	if err != nil {
@@ -131,6 +134,12 @@ func decodeNative(r io.Reader, format string) (*native, error) {
 	}
 	if format == "" {
 		format = sniffed
+	}
+	switch {
+	case format == "flac" && sniffed != "flac" && string(head[:min(3, len(head))]) != "ID3":
+		return nil, fmt.Errorf("flac: no fLaC signature: %w", ErrFormat)
+	case format == "ogg" && sniffed != "ogg":
+		return nil, fmt.Errorf("ogg: no OggS capture pattern: %w", ErrFormat)
 	}
 	var (
 		n   *native
