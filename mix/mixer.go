@@ -1,0 +1,335 @@
+package mix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/foreverfm/forever/align"
+	"github.com/foreverfm/forever/analysis"
+	"github.com/foreverfm/forever/audio"
+)
+
+// Options configure a Mixer. The zero value uses the defaults, which are
+// Forever.fm's.
+type Options struct {
+	// Transition is the length of a Crossmatch; default 30 s.
+	Transition time.Duration
+	// FirstFadein is the fade-in of the first track; default 10 s.
+	FirstFadein time.Duration
+	// Crossfade is the length of the fallback crossfade; default 3 s.
+	Crossfade time.Duration
+	// FinalFadeout is the fade-out after the last track; default 6 s.
+	FinalFadeout time.Duration
+	// MinAlign is the shortest overlap worth a Crossmatch; default 3 s.
+	MinAlign time.Duration
+	// MinCandidates is the fewest entry points the alignment must have
+	// compared for a Crossmatch; default 4.
+	MinCandidates int
+	// Reserve is how many quanta of the incoming track must be left after
+	// a Crossmatch; default 2.
+	Reserve int
+	// MinScore is the lowest alignment score (see align.Match) worth a
+	// Crossmatch; default 0.3.
+	MinScore float64
+	// MinBody is the shortest a track may be between its end of fade-in
+	// and its start of fade-out; shorter tracks are skipped. Default 60 s.
+	MinBody time.Duration
+	// MaxStay, when positive, caps how long a track plays between its two
+	// transitions, for a quicker succession of tracks in the way of
+	// Capsule. Zero plays every track to its end: the outgoing transition
+	// overlaps the last Transition before its fade-out.
+	MaxStay time.Duration
+	// Search is how far into the incoming track, after its end of fade-in,
+	// the transition may enter it; default 2×Transition.
+	Search time.Duration
+	// Rate picks the quanta matched: beats (default) or tatums.
+	Rate align.Rate
+	// WithPitch matches on pitch as well as timbre.
+	WithPitch bool
+	// Align weighs the alignment search.
+	Align *align.Options
+	// Target is the loudness every track is brought to, in LUFS; default
+	// -14. MaxGain bounds the correction in both directions, in dB;
+	// default 12.
+	Target  float64
+	MaxGain float64
+	// Logger receives a line per decision and per skipped track; default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	d := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	d(&o.Transition, 30*time.Second)
+	d(&o.FirstFadein, 10*time.Second)
+	d(&o.Crossfade, 3*time.Second)
+	d(&o.FinalFadeout, 6*time.Second)
+	d(&o.MinAlign, 3*time.Second)
+	d(&o.MinBody, 60*time.Second)
+	d(&o.Search, 2*o.Transition)
+	if o.MinCandidates <= 0 {
+		o.MinCandidates = 4
+	}
+	if o.Reserve <= 0 {
+		o.Reserve = 2
+	}
+	if o.MinScore == 0 {
+		o.MinScore = 0.3
+	}
+	if o.Target == 0 {
+		o.Target = -14
+	}
+	if o.MaxGain <= 0 {
+		o.MaxGain = 12
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// A Mixer plans a mix: it turns a stream of tracks into a stream of
+// Actions, as Forever.fm's Capsule did. The first track fades in and plays;
+// each next track is aligned against the one playing and enters through a
+// Crossmatch when the alignment is good and long enough, else through a
+// short Crossfade; between transitions each track plays on its own; when the
+// tracks run out the last one fades out. Decisions need only the analyses,
+// so they are testable without audio.
+type Mixer struct {
+	opt Options
+	err error
+}
+
+// New returns a Mixer with options o.
+func New(o Options) *Mixer { return &Mixer{opt: o.withDefaults()} }
+
+// Err reports why the last Actions sequence ended early: the context's
+// error, or nil when the tracks ran out.
+func (m *Mixer) Err() error { return m.err }
+
+// Tracks adapts a channel to the sequence Actions reads; the sequence ends
+// when ch is closed or ctx is done.
+func Tracks(ctx context.Context, ch <-chan *Track) iter.Seq[*Track] {
+	return func(yield func(*Track) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case t, ok := <-ch:
+				if !ok || !yield(t) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// gain is the loudness correction of t in dB.
+func (m *Mixer) gain(t *Track) float64 {
+	l := t.Analysis.Loudness
+	if l >= 0 || math.IsNaN(l) {
+		// Not measured: a track at 0 LUFS does not exist.
+		return 0
+	}
+	return min(max(m.opt.Target-l, -m.opt.MaxGain), m.opt.MaxGain)
+}
+
+// usable reports why t cannot be mixed, or nil.
+func (m *Mixer) usable(t *Track) error {
+	if t == nil || t.Analysis == nil {
+		return errors.New("no analysis")
+	}
+	a := t.Analysis
+	body := a.StartOfFadeOut - a.EndOfFadeIn
+	if math.IsNaN(body) || body < m.opt.MinBody.Seconds() {
+		return fmt.Errorf("%.1fs between fade-in and fade-out, want %v", body, m.opt.MinBody)
+	}
+	if t.Audio != nil && float64(t.Audio.Frames()) < a.StartOfFadeOut*audio.SampleRate-1 {
+		return fmt.Errorf("audio of %.1fs shorter than its analysis (fade-out at %.1fs)", t.Audio.Seconds(), a.StartOfFadeOut)
+	}
+	return nil
+}
+
+func seconds(d time.Duration) int { return audio.FrameAt(d.Seconds()) }
+
+// Actions returns the sequence of actions mixing tracks. It pulls the next
+// track only when it has to plan the transition into it, while the current
+// one still has its body to play. The sequence ends after the final fade-out
+// when tracks ends, or when ctx is done (then Err says so). Each action's
+// Info().Start is its first frame in the output.
+func (m *Mixer) Actions(ctx context.Context, tracks iter.Seq[*Track]) iter.Seq[Action] {
+	return func(yield func(Action) bool) {
+		m.err = nil
+		next, stop := iter.Pull(tracks)
+		defer stop()
+		log := m.opt.Logger
+		var out int64 // output frames planned so far
+		emit := func(a Action) bool {
+			if a.Len() <= 0 {
+				return true
+			}
+			if s, ok := a.(starter); ok {
+				s.setStart(out)
+			}
+			out += int64(a.Len())
+			return yield(a)
+		}
+		pull := func() *Track {
+			for {
+				if err := ctx.Err(); err != nil {
+					m.err = err
+					return nil
+				}
+				t, ok := next()
+				if !ok {
+					m.err = ctx.Err()
+					return nil
+				}
+				if err := m.usable(t); err != nil {
+					name := "<nil>"
+					if t != nil {
+						name = t.label()
+					}
+					log.Info("mix: skipping track", "track", name, "reason", err)
+					continue
+				}
+				return t
+			}
+		}
+
+		cur := pull()
+		if cur == nil {
+			return
+		}
+		a := cur.Analysis
+		end := audio.FrameAt(a.StartOfFadeOut)
+		fade := min(seconds(m.opt.FirstFadein), end)
+		if !emit(Fadein(cur, 0, fade, m.gain(cur))) {
+			return
+		}
+		pos := fade
+		for {
+			nxt := pull()
+			if nxt == nil {
+				if m.err != nil {
+					return
+				}
+				// The end: play to the fade-out and fade.
+				fo := max(audio.FrameAt(cur.Analysis.StartOfFadeOut), pos)
+				n := seconds(m.opt.FinalFadeout)
+				if cur.Audio != nil {
+					n = min(n, max(cur.Audio.Frames()-fo, 0))
+				}
+				if emit(Playback(cur, pos, fo-pos, m.gain(cur))) {
+					emit(Fadeout(cur, fo, n, m.gain(cur)))
+				}
+				return
+			}
+			acts, npos := m.transition(cur, pos, nxt)
+			for _, a := range acts {
+				if !emit(a) {
+					return
+				}
+			}
+			// cur is finished with: only the actions hold it now.
+			cur, pos = nxt, npos
+		}
+	}
+}
+
+// transition plans the body of cur from frame pos and the transition into
+// nxt, and returns the actions and where nxt continues.
+func (m *Mixer) transition(cur *Track, pos int, nxt *Track) ([]Action, int) {
+	o := m.opt
+	a, b := cur.Analysis, nxt.Analysis
+	from := float64(pos) / audio.SampleRate
+	to := a.StartOfFadeOut
+	if o.MaxStay > 0 {
+		to = min(to, from+(o.MaxStay+o.Transition).Seconds())
+	}
+	g1, g2 := m.gain(cur), m.gain(nxt)
+	match, err := align.Find(align.Request{
+		Out: a, In: b, From: from, To: to,
+		Duration: o.Transition.Seconds(), Search: o.Search.Seconds(),
+		Rate: o.Rate, WithPitch: o.WithPitch, Reserve: o.Reserve,
+	}, o.Align)
+	reason := ""
+	switch {
+	case err != nil:
+		reason = err.Error()
+	case match.Out[len(match.Out)-1].End()-match.Out[0].Start < o.MinAlign.Seconds():
+		reason = fmt.Sprintf("overlap of %.1fs", match.Out[len(match.Out)-1].End()-match.Out[0].Start)
+	case match.Candidates < o.MinCandidates:
+		reason = fmt.Sprintf("%d candidates", match.Candidates)
+	case match.Score < o.MinScore:
+		reason = fmt.Sprintf("score %.2f", match.Score)
+	}
+	if reason == "" {
+		x, err := Crossmatch(cur, match.Out, nxt, match.In, g1, g2)
+		if err != nil {
+			reason = err.Error()
+		} else {
+			x.(*crossmatch).setMatch(&MatchInfo{
+				Quanta: len(match.Out), Rate: o.Rate.String(),
+				OutDoubled: match.OutDoubled, InDoubled: match.InDoubled,
+				Score: match.Score, Distance: match.Distance, Downbeat: match.Downbeat,
+				Phrase: match.Phrase, Candidates: match.Candidates,
+				TempoFrom: tempo(match.Out, match.OutDoubled), TempoTo: tempo(match.In, match.InDoubled),
+			})
+			start := audio.FrameAt(match.Out[0].Start)
+			npos := audio.FrameAt(match.In[len(match.In)-1].End())
+			o.Logger.Info("mix: crossmatch", "from", cur.label(), "to", nxt.label(),
+				"at", fmt.Sprintf("%.2fs", match.Out[0].Start), "enter", fmt.Sprintf("%.2fs", match.In[0].Start),
+				"quanta", len(match.Out), "score", fmt.Sprintf("%.2f", match.Score), "downbeat", match.Downbeat)
+			return []Action{Playback(cur, pos, start-pos, g1), x}, npos
+		}
+	}
+
+	// Fallback: a short crossfade from the end of cur's body into nxt's
+	// first beat after its fade-in, both at their gains.
+	n := seconds(o.Crossfade)
+	end := max(audio.FrameAt(to), pos)
+	start := max(end-n, pos)
+	if q := o.Rate.Quanta(a); len(q) > 0 {
+		// Start on the beat nearest to where the crossfade should.
+		i := align.At(q, float64(start)/audio.SampleRate)
+		if s := audio.FrameAt(q[i].Start); s >= pos && s+n <= audio.FrameAt(a.StartOfFadeOut)+n {
+			start = s
+		}
+	}
+	entry := audio.FrameAt(b.EndOfFadeIn)
+	if q := o.Rate.Quanta(b); len(q) > 0 {
+		i, _ := align.Central(b, q)
+		if i < len(q) {
+			entry = audio.FrameAt(q[i].Start)
+		}
+	}
+	o.Logger.Info("mix: crossfade", "from", cur.label(), "to", nxt.label(),
+		"at", fmt.Sprintf("%.2fs", float64(start)/audio.SampleRate), "reason", reason)
+	return []Action{
+		Playback(cur, pos, start-pos, g1),
+		Crossfade(cur, start, nxt, entry, n, g1, g2),
+	}, entry + n
+}
+
+// tempo reports the tempo in beats per minute of quanta q, halved back when
+// they are split beats.
+func tempo(q []analysis.Quantum, doubled bool) float64 {
+	d := align.MeanDuration(q)
+	if d <= 0 {
+		return 0
+	}
+	if doubled {
+		d *= 2
+	}
+	return 60 / d
+}
