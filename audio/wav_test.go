@@ -210,8 +210,8 @@ func TestWriteWAVRoundTrip(t *testing.T) {
 	for i := range p.Samples {
 		p.Samples[i] = float32(0.8 * math.Sin(float64(i)*0.003))
 	}
-	p.Samples[10] = 3    // clipped
-	p.Samples[11] = -3   // clipped
+	p.Samples[10] = 3  // clipped
+	p.Samples[11] = -3 // clipped
 	var b bytes.Buffer // not an io.Seeker
 	if err := WriteWAV(&b, p); err != nil {
 		t.Fatal(err)

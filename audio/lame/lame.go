@@ -259,9 +259,12 @@ type frameWriter struct {
 	err    error
 }
 
+// Write never fails towards go-lame, which mishandles short writes
+// (it slices its leftover buffer out of range); errors wait in f.err for
+// the Encoder to report, and later output is discarded.
 func (f *frameWriter) Write(p []byte) (int, error) {
 	if f.err != nil {
-		return 0, f.err
+		return len(p), nil
 	}
 	f.buf = append(f.buf, p...)
 	off := 0
@@ -270,7 +273,7 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 		if err != nil {
 			// LAME emits only frames; losing sync means a bug upstream.
 			f.err = fmt.Errorf("lame: encoder output lost frame sync: %w", err)
-			return 0, f.err
+			return len(p), nil
 		}
 		n := h.FrameSize()
 		if len(f.buf)-off < n {
@@ -296,7 +299,7 @@ func (f *frameWriter) Write(p []byte) (int, error) {
 		if f.w != nil {
 			if _, err := f.w.Write(frame); err != nil {
 				f.err = fmt.Errorf("lame: writing MP3: %w", err)
-				return 0, f.err
+				return len(p), nil
 			}
 		}
 	}

@@ -283,7 +283,8 @@ func trimZero(b []byte) string {
 // BuildInfoFrame returns a complete frame carrying an Info tag (CBR) with
 // the LAME extension for a stream of frames audio frames totalling
 // musicBytes bytes, encoder delay delay and padding padding, in the format
-// of header h (the first audio frame's header bytes). musicCRC is the
+// of h4 (the first audio frame's header bytes; the bitrate is raised if
+// its frames are too small to hold the tag). musicCRC is the
 // CRC-16 of the audio frames. The frame decodes as silence: its side
 // information is all zero.
 func BuildInfoFrame(h4 []byte, frames, musicBytes, delay, padding int, musicCRC uint16) ([]byte, error) {
@@ -291,17 +292,23 @@ func BuildInfoFrame(h4 []byte, frames, musicBytes, delay, padding int, musicCRC 
 	if err != nil {
 		return nil, err
 	}
-	f := make([]byte, h.FrameSize())
-	copy(f, h4[:4])
-	f[1] |= 1      // no CRC
-	f[2] &^= 2     // no padding bit: size must match h.FrameSize() without it
-	if h.Padding { // keep the buffer the size the header now says
-		f = f[:len(f)-1]
-	}
+	hb := [4]byte{h4[0], h4[1] | 1, h4[2] &^ 2, h4[3]} // no CRC, no padding
+	h.Padding, h.CRC = false, false
 	off := xingOffset(h)
-	if off+120+36 > len(f) {
-		return nil, errors.New("mpa: frame too small for an Info tag")
+	// Low-bitrate frames are too small for the tag; like LAME, use the
+	// smallest bitrate of the same version and rate whose frame holds it.
+	for h.FrameSize() < off+120+36 {
+		bi := hb[2] >> 4
+		if bi >= 14 {
+			return nil, errors.New("mpa: no frame size holds an Info tag")
+		}
+		hb[2] = (bi+1)<<4 | hb[2]&0x0F
+		if h, err = ParseHeader(hb[:]); err != nil {
+			return nil, err
+		}
 	}
+	f := make([]byte, h.FrameSize())
+	copy(f, hb[:])
 	if delay < 0 || delay > 4095 || padding < 0 || padding > 4095 {
 		return nil, errors.New("mpa: delay or padding out of range")
 	}
