@@ -132,6 +132,9 @@ func readTourNodes(lr *lineReader, t *Tour, first string) error {
 	if err := lr.sc.Err(); err != nil {
 		return fmt.Errorf("tsplib: %w", err)
 	}
+	if len(t.Nodes) == 0 {
+		return fmt.Errorf("%w: empty tour", ErrFormat)
+	}
 	if t.Dimension > 0 && len(t.Nodes) != t.Dimension {
 		return fmt.Errorf("%w: tour has %d nodes, DIMENSION is %d", ErrFormat, len(t.Nodes), t.Dimension)
 	}
