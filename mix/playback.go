@@ -32,12 +32,17 @@ func (r *reader) read(dst []float32) error {
 	}
 	src := r.t.Audio.Samples
 	frames := len(src) / 2
-	lo, hi := min(max(from, 0), frames), min(max(from+n, 0), frames)
-	// Frames before the start or after the end are silent.
-	pre := lo - from
-	clear(dst[:2*pre])
-	copy(dst[2*pre:], src[2*lo:2*hi])
-	clear(dst[2*(pre+hi-lo):])
+	lo, hi := max(from, 0), min(from+n, frames)
+	if hi <= lo {
+		clear(dst)
+		lo, hi = 0, 0
+	} else {
+		// Frames before the start or after the end are silent.
+		pre := lo - from
+		clear(dst[:2*pre])
+		copy(dst[2*pre:], src[2*lo:2*hi])
+		clear(dst[2*(pre+hi-lo):])
+	}
 	if hi-lo < n {
 		return fmt.Errorf("mix: %s: frames [%d, %d) beyond its %d frames", r.t.label(), from, from+n, frames)
 	}

@@ -9,7 +9,8 @@
 // that no phase jumps are heard. Grains are never resampled, so pitch and
 // timbre are untouched and the cost stays low, and where the map runs at
 // speed 1 the input is reproduced as is. Offsets are pulled towards the map,
-// which keeps beats within a few milliseconds of where the map puts them.
+// and locked onto it at the anchors, which keeps beats where the map puts
+// them.
 package stretch
 
 import (
@@ -30,6 +31,11 @@ type Options struct {
 	// at the full tolerance from the map loses Pull in normalised
 	// correlation. Default 0.3; negative means none.
 	Pull float64
+	// Free lets grains drift around anchors too. By default the grains
+	// covering an anchor are put exactly where the map says, which keeps
+	// beats (the mixer's anchors) on time at the cost of a splice just
+	// before each.
+	Free bool
 }
 
 func (o Options) withDefaults() Options {
@@ -195,9 +201,9 @@ func (s *Stretcher) similarity(t, c, step int) float64 {
 	return xy / math.Sqrt(xx*yy)
 }
 
-// coarse searches candidate centres around tgt on the decimated mixdown and
-// returns the best, on the decimated grid.
-func (s *Stretcher) coarse(tmpl, tgt, tol int, pull float64) int {
+// coarse searches candidate centres in [lo, hi] on the decimated mixdown,
+// where tgt is the map's choice and tol the tolerance, and returns the best.
+func (s *Stretcher) coarse(tmpl, tgt, lo, hi, tol int, pull float64) int {
 	hd := s.h / decim
 	t0 := (tmpl - s.base) / decim
 	if t0 < 0 || t0+hd > len(s.d) {
@@ -209,7 +215,7 @@ func (s *Stretcher) coarse(tmpl, tgt, tol int, pull float64) int {
 		tt += float64(v) * float64(v)
 	}
 	best, bestScore := tgt, math.Inf(-1)
-	for c := tgt - tol; c <= tgt+tol; c += decim {
+	for c := lo; c <= hi; c += decim {
 		st := (c - s.h - s.base) / decim
 		if st < 0 || st+hd > len(s.d) {
 			continue
@@ -244,21 +250,37 @@ func (s *Stretcher) place(k int) int {
 	if nat == tgt {
 		return tgt
 	}
-	first, last := s.slopeOne(o)
-	if first || last && o >= s.total-s.opt.Window {
-		// Joins must be exact: the neighbours continue at the map.
+	if first, last := s.slopeOne(o); first || last {
+		// Joins must be exact: the neighbours of this span continue at the
+		// map, so the first and last segments, at speed 1, follow it.
 		return tgt
 	}
-	tol, pull := s.opt.Tolerance, s.opt.Pull
-	if last {
-		// Converge onto the map before the end.
-		pull = max(pull, 1)
+	lo, hi := tgt-s.opt.Tolerance, tgt+s.opt.Tolerance
+	if !s.opt.Free {
+		// Lock the grains that cover an anchor onto it, so that what
+		// happens there (a beat) is heard exactly where the map puts it.
+		i := sort.SearchInts(s.out, o-s.h+1)
+		if i < len(s.out) && s.out[i] < o+s.h {
+			return s.in[i] + o - s.out[i]
+		}
+		// Other grains must not reach an anchor's input, or its beat would
+		// be heard twice, once off time.
+		if i < len(s.out) {
+			hi = min(hi, s.in[i]-s.h)
+		}
+		if i > 0 {
+			lo = max(lo, s.in[i-1]+s.h)
+		}
+		if lo > hi {
+			return tgt
+		}
 	}
-	c := s.coarse(s.prev, tgt, tol, pull)
+	tol, pull := s.opt.Tolerance, s.opt.Pull
+	c := s.coarse(s.prev, tgt, lo, hi, tol, pull)
 	// Refine at full rate around the coarse choice.
 	best, bestScore := c, math.Inf(-1)
 	for x := c - decim + 1; x <= c+decim-1; x++ {
-		if x < tgt-tol || x > tgt+tol {
+		if x < lo || x > hi {
 			continue
 		}
 		dev := float64(x-tgt) / float64(tol)
