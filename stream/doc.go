@@ -1,0 +1,29 @@
+// Package stream broadcasts forever's mix as MP3 to many listeners at once.
+//
+// A Station reads PCM (44.1 kHz stereo float32, interleaved) from the mixer,
+// encodes it once per output bitrate, cuts the encoder's output into whole
+// MP3 frames, and releases those frames at real-time pace into a ring that
+// every listener reads from: a listener is only a position in the ring, so
+// ten thousand listeners cost ten thousand positions and sockets, not ten
+// thousand copies. The clock corrects its own drift against the wall clock,
+// and when the mixer falls behind the station sends silence rather than
+// stopping, so listeners stay connected.
+//
+// The station knows which PCM sample is on air, so the actions the mixer
+// announces (what is playing, what comes next) switch in /all.json, on the
+// /info websocket and in the ICY StreamTitle when listeners actually hear
+// them, not when the mixer rendered them.
+//
+// Handlers are plain net/http handlers for the caller's mux:
+//
+//	st, err := stream.New(mixerPCM, stream.Options{NewEncoder: newLAME})
+//	go st.Run(ctx)
+//	mux.Handle("/", st.Handler()) // /all.mp3, /all.json, /info, /monitor, /metrics
+//	srv := stream.NewServer("localhost:8000", mux)
+//
+// The MP3 encoder is supplied by the caller (see Encoder), so this package
+// builds without cgo; forever's is audio/lame. The sub-packages push the
+// same frames further: stream/icecast to an Icecast2 server, stream/hls into
+// an HLS playlist for any web server or CDN. stream/mp3frame is the frame
+// parser.
+package stream

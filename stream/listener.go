@@ -1,0 +1,364 @@
+package stream
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// A listener is one client of an MP3 output.
+type listener struct {
+	addr      string
+	agent     string
+	output    *output
+	connected time.Time
+	icy       bool
+	pos       atomic.Int64 // next chunk to send
+	bytes     atomic.Int64
+}
+
+// icyBlock renders title as an ICY metadata block: a length byte counting
+// 16-byte units, then StreamTitle='...'; padded with zeros.
+func icyBlock(title string) []byte {
+	title = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, title)
+	// A quote followed by a semicolon would end the field early.
+	title = strings.ReplaceAll(title, "';", "' ;")
+	const max = 255*16 - len("StreamTitle='';")
+	for len(title) > max {
+		_, n := utf8.DecodeLastRuneInString(title)
+		title = title[:len(title)-n]
+	}
+	text := "StreamTitle='" + title + "';"
+	n := (len(text) + 15) / 16
+	b := make([]byte, 1+n*16)
+	b[0] = byte(n)
+	copy(b[1:], text)
+	return b
+}
+
+var icyNone = []byte{0}
+
+// MP3Handler returns the MP3 stream of the named output (for /NAME.mp3).
+func (s *Station) MP3Handler(name string) (http.Handler, error) {
+	o := s.byName[name]
+	if o == nil {
+		return nil, fmt.Errorf("stream: no output named %q", name)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMP3(w, r, o) }), nil
+}
+
+func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
+	if s.started.Load() && !s.running.Load() {
+		http.Error(w, "station stopped", http.StatusServiceUnavailable)
+		return
+	}
+	l := &listener{
+		addr:      r.RemoteAddr,
+		agent:     r.UserAgent(),
+		output:    o,
+		connected: time.Now(),
+		icy:       r.Header.Get("Icy-MetaData") == "1",
+	}
+	hdr := fmt.Sprintf("Content-Type: audio/mpeg\r\nCache-Control: no-cache, no-store\r\nicy-name: %s\r\nicy-br: %d\r\n",
+		headerSafe(s.opt.Name), o.Bitrate)
+	if s.opt.Description != "" {
+		hdr += "icy-description: " + headerSafe(s.opt.Description) + "\r\n"
+	}
+	if l.icy {
+		hdr += "icy-metaint: " + strconv.Itoa(s.opt.MetaInt) + "\r\n"
+	}
+	var sk sink
+	if r.ProtoMajor == 1 {
+		// Take the connection over: the stream is written with one
+		// writev per batch straight from the shared chunks, with no
+		// chunked framing that old ICY players do not understand.
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok && s.opt.SendBuffer > 0 {
+				tc.SetWriteBuffer(s.opt.SendBuffer)
+			}
+			// Anything the client pipelined after its request is ignored.
+			_ = brw
+			sk = &connSink{conn: conn}
+			head := "HTTP/1.0 200 OK\r\n" + hdr + "Connection: close\r\n\r\n"
+			if err := sk.write(net.Buffers{[]byte(head)}, s.opt.WriteTimeout); err != nil {
+				conn.Close()
+				return
+			}
+			defer conn.Close()
+		}
+	}
+	if sk == nil {
+		for _, line := range strings.Split(strings.TrimSuffix(hdr, "\r\n"), "\r\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(http.StatusOK)
+		sk = &responseSink{w: w, rc: http.NewResponseController(w)}
+	}
+
+	o.nlisten.Add(1)
+	s.m.listeners.WithLabelValues(o.Name).Inc()
+	s.listeners.Store(l, struct{}{})
+	defer func() {
+		s.listeners.Delete(l)
+		o.nlisten.Add(-1)
+		s.m.listeners.WithLabelValues(o.Name).Dec()
+	}()
+	reason := s.stream(r.Context(), l, sk)
+	s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
+	if reason == "slow" {
+		s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)
+	}
+}
+
+// stream sends the output to one listener until it goes away, falls behind
+// or the station stops, and says which.
+func (s *Station) stream(ctx context.Context, l *listener, sk sink) (reason string) {
+	o := l.output
+	maxLag := int64(len(o.ring.chunks) - 1)
+	pos, off := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
+	untilMeta := s.opt.MetaInt
+	var lastMeta []byte
+	var chunks []*Chunk
+	var bufs net.Buffers
+	for {
+		var head int64
+		var wake <-chan struct{}
+		var lost, closed bool
+		chunks, head, wake, lost, closed = o.ring.since(chunks[:0], pos)
+		switch {
+		case closed:
+			return "stopped"
+		case lost || head-pos > maxLag:
+			return "slow"
+		}
+		if len(chunks) == 0 {
+			select {
+			case <-wake:
+				continue
+			case <-ctx.Done():
+				return "gone"
+			}
+		}
+		bufs = bufs[:0]
+		n := 0
+		for i, c := range chunks {
+			data := c.Data
+			if i == 0 {
+				data = data[off:]
+			}
+			n += len(data)
+			if !l.icy {
+				bufs = append(bufs, data)
+				continue
+			}
+			for len(data) >= untilMeta {
+				meta := icyNone
+				if &c.meta[0] != lastMetaPtr(lastMeta) {
+					meta, lastMeta = c.meta, c.meta
+				}
+				bufs = append(bufs, data[:untilMeta], meta)
+				data = data[untilMeta:]
+				untilMeta = s.opt.MetaInt
+			}
+			if len(data) > 0 {
+				bufs = append(bufs, data)
+				untilMeta -= len(data)
+			}
+		}
+		off = 0
+		if err := sk.write(bufs, s.opt.WriteTimeout); err != nil {
+			if errors.Is(err, errWriteTimeout) {
+				return "slow"
+			}
+			return "gone"
+		}
+		l.bytes.Add(int64(n))
+		s.m.bytes.WithLabelValues(o.Name).Add(float64(n))
+		pos = head
+		l.pos.Store(pos)
+		clear(chunks) // let old chunks go
+	}
+}
+
+func lastMetaPtr(b []byte) *byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return &b[0]
+}
+
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+var errWriteTimeout = errors.New("stream: write timed out")
+
+// A sink is where a listener's bytes go.
+type sink interface {
+	write(b net.Buffers, timeout time.Duration) error
+}
+
+type connSink struct{ conn net.Conn }
+
+func (c *connSink) write(b net.Buffers, timeout time.Duration) error {
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := b.WriteTo(c.conn)
+	if errors.Is(err, errDeadline) {
+		return errWriteTimeout
+	}
+	return err
+}
+
+var errDeadline = os.ErrDeadlineExceeded
+
+type responseSink struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (r *responseSink) write(b net.Buffers, timeout time.Duration) error {
+	r.rc.SetWriteDeadline(time.Now().Add(timeout))
+	for _, p := range b {
+		if _, err := r.w.Write(p); err != nil {
+			if errors.Is(err, errDeadline) {
+				return errWriteTimeout
+			}
+			return err
+		}
+	}
+	if err := r.rc.Flush(); err != nil {
+		if errors.Is(err, errDeadline) {
+			return errWriteTimeout
+		}
+		return err
+	}
+	return nil
+}
+
+// ListenerInfo describes one connected listener for /monitor.
+type ListenerInfo struct {
+	Addr      string    `json:"addr"`
+	UserAgent string    `json:"user_agent"`
+	Output    string    `json:"output"`
+	Connected time.Time `json:"connected"`
+	Seconds   float64   `json:"seconds"`    // time connected
+	LagFrames int64     `json:"lag_frames"` // frames released but not yet written to it
+	Bytes     int64     `json:"bytes"`
+	ICY       bool      `json:"icy"`
+}
+
+// Monitor is what /monitor pushes.
+type Monitor struct {
+	Type      string         `json:"type"` // "monitor"
+	Status    Status         `json:"status"`
+	Listeners []ListenerInfo `json:"listeners"`
+	// PCMQueue is the PCM read ahead of the encoders, in frames' worth;
+	// Encoded is the frames encoded but not yet released, per output.
+	PCMQueue int            `json:"pcm_queue"`
+	Encoded  map[string]int `json:"encoded"`
+}
+
+// Listeners describes the connected listeners.
+func (s *Station) Listeners() []ListenerInfo {
+	now := time.Now()
+	var out []ListenerInfo
+	s.listeners.Range(func(k, _ any) bool {
+		l := k.(*listener)
+		head := l.output.ring.headIndex()
+		out = append(out, ListenerInfo{
+			Addr: l.addr, UserAgent: l.agent, Output: l.output.Name, Connected: l.connected,
+			Seconds:   now.Sub(l.connected).Seconds(),
+			LagFrames: (head - l.pos.Load()) * int64(s.opt.BatchFrames),
+			Bytes:     l.bytes.Load(), ICY: l.icy,
+		})
+		return true
+	})
+	return out
+}
+
+func (s *Station) monitor() Monitor {
+	m := Monitor{Type: "monitor", Status: s.Status(), Listeners: s.Listeners(), PCMQueue: len(s.pcm), Encoded: map[string]int{}}
+	for _, o := range s.outputs {
+		m.Encoded[o.Name] = int(o.queued.Load())
+	}
+	return m
+}
+
+// MonitorAllowed reports whether r may see /monitor: with a MonitorToken,
+// whether r carries it; without, whether r comes from loopback.
+func (s *Station) MonitorAllowed(r *http.Request) bool {
+	if tok := s.opt.MonitorToken; tok != "" {
+		got := r.URL.Query().Get("token")
+		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+			got = strings.TrimPrefix(h, "Bearer ")
+		}
+		return subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// MonitorHandler serves the /monitor websocket: every MonitorInterval, the
+// listeners (with their addresses) and the station's queues. See
+// MonitorAllowed for who may connect.
+func (s *Station) MonitorHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.MonitorAllowed(r) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		c, err := s.accept(w, r)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(r.Context())
+		t := time.NewTicker(s.opt.MonitorInterval)
+		defer t.Stop()
+		for {
+			b, err := json.Marshal(s.monitor())
+			if err != nil {
+				return
+			}
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err = c.Write(wctx, websocket.MessageText, b)
+			cancel()
+			if err != nil {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}

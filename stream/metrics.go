@@ -1,0 +1,65 @@
+package stream
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	listeners    *prometheus.GaugeVec
+	frames       *prometheus.CounterVec
+	bytes        *prometheus.CounterVec
+	disconnects  *prometheus.CounterVec
+	drift        prometheus.Gauge
+	starvation   prometheus.Counter
+	silence      prometheus.Counter
+	encode       prometheus.Histogram
+	encodeErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, s *Station) *metrics {
+	m := &metrics{
+		listeners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "forever_stream_listeners", Help: "Listeners connected, per output.",
+		}, []string{"output"}),
+		frames: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forever_stream_frames_total", Help: "MP3 frames released to listeners, per output.",
+		}, []string{"output"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forever_stream_sent_bytes_total", Help: "Bytes of MP3 written to listeners, per output.",
+		}, []string{"output"}),
+		disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "forever_stream_disconnects_total", Help: "Listeners gone, per output and reason (gone, slow, stopped).",
+		}, []string{"output", "reason"}),
+		drift: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "forever_stream_drift_seconds", Help: "How far the clock was behind the wall clock at its last tick, beyond one batch.",
+		}),
+		starvation: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forever_stream_starvation_events_total", Help: "Times the PCM source ran dry and silence was sent.",
+		}),
+		silence: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forever_stream_silence_frames_total", Help: "Frames of silence encoded for lack of PCM.",
+		}),
+		encode: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "forever_stream_encode_seconds", Help: "Time to encode one frame's worth of PCM for every output.",
+			Buckets: prometheus.ExponentialBuckets(50e-6, 2, 12),
+		}),
+		encodeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forever_stream_encode_errors_total", Help: "Encoder failures and stalls bridged with silent frames.",
+		}),
+	}
+	reg.MustRegister(m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.starvation, m.silence, m.encode, m.encodeErrors)
+	for _, o := range s.opt.Outputs {
+		m.listeners.WithLabelValues(o.Name)
+		m.frames.WithLabelValues(o.Name)
+	}
+	return m
+}
+
+// MetricsHandler serves the station's registry in the Prometheus text
+// format (/metrics), including whatever the application registered in it.
+func (s *Station) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,92 @@
+package stream
+
+import (
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Handler serves all the station's endpoints:
+//
+//	GET /NAME.mp3  each output's stream (/all.mp3 by default)
+//	GET /all.json  Status
+//	/info          websocket: actions as they start
+//	/monitor       websocket: listeners and queues (loopback or token only)
+//	GET /metrics   Prometheus metrics
+//
+// Every other path is 404: the station serves no files. Streams and
+// websockets count against MaxConnsPerAddr.
+func (s *Station) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, o := range s.outputs {
+		h, _ := s.MP3Handler(o.Name)
+		mux.Handle("GET /"+o.Name+".mp3", s.limiter.wrap(h))
+	}
+	mux.Handle("GET /all.json", s.JSONHandler())
+	mux.Handle("GET /info", s.limiter.wrap(s.InfoHandler()))
+	mux.Handle("GET /monitor", s.limiter.wrap(s.MonitorHandler()))
+	mux.Handle("GET /metrics", s.MetricsHandler())
+	return mux
+}
+
+// LimitPerAddr wraps h so that each client IP address has at most n
+// requests in h at once; others get 429 Too Many Requests. It suits
+// long-lived requests such as streams, where one address could otherwise
+// hold every file descriptor. n <= 0 means no limit.
+func LimitPerAddr(h http.Handler, n int) http.Handler {
+	return newAddrLimiter(n).wrap(h)
+}
+
+type addrLimiter struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+func newAddrLimiter(max int) *addrLimiter {
+	return &addrLimiter{max: max, n: map[string]int{}}
+}
+
+func (l *addrLimiter) wrap(h http.Handler) http.Handler {
+	if l.max <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		l.mu.Lock()
+		if l.n[host] >= l.max {
+			l.mu.Unlock()
+			http.Error(w, "too many connections from your address", http.StatusTooManyRequests)
+			return
+		}
+		l.n[host]++
+		l.mu.Unlock()
+		defer func() {
+			l.mu.Lock()
+			if l.n[host]--; l.n[host] == 0 {
+				delete(l.n, host)
+			}
+			l.mu.Unlock()
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// NewServer returns an http.Server for h on addr with the timeouts a public
+// streaming server needs: request headers must arrive within 10 s
+// (slowloris), idle keep-alive connections close after 2 minutes, headers
+// are capped at 64 KiB. There is deliberately no WriteTimeout: streams are
+// endless, and set a deadline per write instead.
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}

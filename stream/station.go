@@ -1,0 +1,534 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/foreverfm/forever/stream/mp3frame"
+)
+
+// SampleRate is the rate of the PCM a Station reads and of the MP3 it sends.
+const SampleRate = 44100
+
+// FrameSamples is the number of samples per channel in one MP3 frame.
+const FrameSamples = 1152
+
+// FrameDuration is how long one MP3 frame plays.
+const FrameDuration = time.Duration(FrameSamples * int64(time.Second) / SampleRate)
+
+// A PCMReader is the station's audio source: Read fills dst with
+// interleaved stereo float32 samples at 44.1 kHz and reports how many it
+// wrote. Read may block, for instance while the mixer renders; the station
+// reads ahead on its own goroutine so a slow Read never stalls listeners.
+// io.EOF means the source has ended for good; the station then sends
+// silence. Other errors are logged and Read is retried.
+type PCMReader interface {
+	Read(dst []float32) (int, error)
+}
+
+// An Encoder turns PCM into MP3 and writes the bytes to the io.Writer it was
+// made with. Write takes interleaved stereo 44.1 kHz float32 of any length.
+// audio/lame's *lame.Encoder is one.
+type Encoder interface {
+	Write(pcm []float32) error
+	Flush() error
+}
+
+// NewEncoderFunc makes an Encoder writing MP3 at bitrate kb/s to w.
+type NewEncoderFunc func(w io.Writer, bitrate int) (Encoder, error)
+
+// Output is one MP3 rendition of the station, served at /NAME.mp3.
+type Output struct {
+	Name    string // path-safe; default "all"
+	Bitrate int    // kb/s; default 128
+}
+
+// A Clock tells time for the station's pacing. Tests inject one to drive
+// drift; the zero Options use the wall clock.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                         { return time.Now() }
+func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Options configure a Station. The zero value of every field but NewEncoder
+// is a sensible default.
+type Options struct {
+	NewEncoder NewEncoderFunc // required
+	Outputs    []Output       // default: one Output{"all", 128}
+
+	Name        string // icy-name; default "forever"
+	Description string // icy-description
+
+	Logger   *slog.Logger         // default slog.Default()
+	Registry *prometheus.Registry // metrics go here; default a new registry
+	Clock    Clock                // default the wall clock
+
+	BatchFrames int           // frames per write to listeners; default 8 (~0.2 s)
+	Burst       int           // bytes a new listener gets at once; default 64 KiB
+	Backlog     time.Duration // how far behind a listener may fall before it is cut; default 10 s
+	DriftLimit  time.Duration // lateness tolerated before catching up at once; default 250 ms
+	ReadAhead   time.Duration // PCM buffered ahead of the encoder; default 2 s
+	MetaInt     int           // ICY metadata interval in bytes; default 16000
+	History     int           // past actions kept for /all.json; default 16
+
+	// WriteTimeout bounds one write to a listener; a listener whose socket
+	// accepts nothing for this long is cut. Default: Backlog.
+	WriteTimeout time.Duration
+	// SendBuffer sets each listener socket's kernel send buffer, so that a
+	// slow listener shows up as lag in the ring rather than hiding in the
+	// kernel. Default 64 KiB; negative leaves the system default.
+	SendBuffer int
+
+	// MonitorToken, if set, is required (as "Authorization: Bearer TOKEN"
+	// or ?token=TOKEN) to open /monitor, which otherwise answers only to
+	// loopback clients.
+	MonitorToken string
+	// MonitorInterval is how often /monitor pushes; default 5 s.
+	MonitorInterval time.Duration
+	// OriginPatterns are extra host patterns (path.Match syntax, as
+	// github.com/coder/websocket's AcceptOptions) allowed to open the
+	// websockets from a browser; the station's own host always is.
+	OriginPatterns []string
+	// MaxConnsPerAddr caps the concurrent streams and websockets per client
+	// IP address; default 16, negative for no cap.
+	MaxConnsPerAddr int
+}
+
+func (o *Options) setDefaults() error {
+	if o.NewEncoder == nil {
+		return errors.New("stream: Options.NewEncoder is required")
+	}
+	if len(o.Outputs) == 0 {
+		o.Outputs = []Output{{Name: "all", Bitrate: 128}}
+	}
+	seen := map[string]bool{}
+	for i := range o.Outputs {
+		out := &o.Outputs[i]
+		if out.Name == "" {
+			out.Name = "all"
+		}
+		if out.Bitrate == 0 {
+			out.Bitrate = 128
+		}
+		if seen[out.Name] || strings.ContainsAny(out.Name, "/?#% ") {
+			return fmt.Errorf("stream: output name %q is repeated or not path-safe", out.Name)
+		}
+		seen[out.Name] = true
+	}
+	if o.Name == "" {
+		o.Name = "forever"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+	}
+	if o.Clock == nil {
+		o.Clock = wallClock{}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.BatchFrames, 8)
+	def(&o.Burst, 64<<10)
+	def(&o.MetaInt, 16000)
+	def(&o.History, 16)
+	defDur(&o.Backlog, 10*time.Second)
+	defDur(&o.DriftLimit, 250*time.Millisecond)
+	defDur(&o.ReadAhead, 2*time.Second)
+	defDur(&o.WriteTimeout, o.Backlog)
+	defDur(&o.MonitorInterval, 5*time.Second)
+	if o.SendBuffer == 0 {
+		o.SendBuffer = 64 << 10
+	}
+	if o.MaxConnsPerAddr == 0 {
+		o.MaxConnsPerAddr = 16
+	}
+	return nil
+}
+
+// A Station is one endless broadcast. Make it with New, start it with Run,
+// and serve it with Handler or the individual handlers.
+type Station struct {
+	opt     Options
+	log     *slog.Logger
+	src     PCMReader
+	outputs []*output
+	byName  map[string]*output
+	m       *metrics
+	queue   string // name used in log lines about the clock
+
+	pcm  chan pcmBlock
+	free chan []float32
+
+	started atomic.Bool
+	running atomic.Bool
+
+	mu        sync.Mutex
+	start     time.Time // wall time of stream sample 0
+	released  int64     // frames released per output so far
+	starving  bool
+	offset    int64 // stream sample minus PCM sample, for audio fed now
+	fed       int64 // PCM blocks (frames' worth) fed to the encoders
+	starvedAt int64 // stream sample where the current silence began
+	actions   []*action
+	titleMeta []byte
+	title     string
+	subs      map[chan []byte]struct{} // /info websockets
+
+	listeners sync.Map // *listener -> struct{}
+	limiter   *addrLimiter
+}
+
+type pcmBlock struct {
+	samples []float32 // FrameSamples stereo frames
+	pos     int64     // PCM timeline position of the first frame
+}
+
+// output is one encoder and its ring.
+type output struct {
+	Output
+	enc     Encoder
+	split   mp3frame.Splitter
+	pending [][]byte // encoded frames not yet released
+	silent  []byte
+	ring    *ring
+	seq     int64        // frames released
+	dry     int          // feeds in a row that yielded no frame
+	failing bool         // the encoder's last Write failed
+	queued  atomic.Int64 // len(pending), for the monitor
+	nlisten atomic.Int64
+}
+
+// New makes a station reading PCM from src. It does nothing until Run.
+func New(src PCMReader, opt Options) (*Station, error) {
+	if err := opt.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Station{
+		opt:    opt,
+		log:    opt.Logger,
+		src:    src,
+		byName: map[string]*output{},
+		subs:   map[chan []byte]struct{}{},
+	}
+	s.limiter = newAddrLimiter(opt.MaxConnsPerAddr)
+	blocks := int(opt.ReadAhead/FrameDuration) + 1
+	s.pcm = make(chan pcmBlock, blocks)
+	s.free = make(chan []float32, blocks+2)
+	batchDur := time.Duration(opt.BatchFrames) * FrameDuration
+	// The ring holds the backlog a listener may fall behind, plus the burst
+	// it starts with (at the highest bitrate, an upper bound for others).
+	var names []string
+	for _, o := range opt.Outputs {
+		burstDur := time.Duration(float64(opt.Burst*8) / float64(o.Bitrate*1000) * float64(time.Second))
+		n := int((opt.Backlog+burstDur)/batchDur) + 2
+		silent, err := mp3frame.Silent(mp3frame.MPEG1, o.Bitrate*1000, SampleRate, 1)
+		if err != nil {
+			return nil, fmt.Errorf("stream: output %s: %w", o.Name, err)
+		}
+		out := &output{Output: o, ring: newRing(n), silent: silent}
+		enc, err := opt.NewEncoder(&out.split, o.Bitrate)
+		if err != nil {
+			return nil, fmt.Errorf("stream: output %s: encoder: %w", o.Name, err)
+		}
+		out.enc = enc
+		s.outputs = append(s.outputs, out)
+		s.byName[o.Name] = out
+		names = append(names, o.Name)
+	}
+	s.queue = strings.Join(names, ",")
+	s.m = newMetrics(opt.Registry, s)
+	s.titleMeta = icyBlock("")
+	return s, nil
+}
+
+// Registry returns the Prometheus registry the station's metrics are in, so
+// that the application can add its own.
+func (s *Station) Registry() *prometheus.Registry { return s.opt.Registry }
+
+// Outputs lists the station's outputs.
+func (s *Station) Outputs() []Output {
+	out := make([]Output, len(s.outputs))
+	for i, o := range s.outputs {
+		out[i] = o.Output
+	}
+	return out
+}
+
+// Run broadcasts until ctx is done, then disconnects every listener and
+// returns ctx's error. It never returns early: a source that ends or fails
+// is replaced by silence. Run may be called once.
+//
+// Run does not wait for a Read in progress on the source: that goroutine
+// ends at the Read's return.
+func (s *Station) Run(ctx context.Context) error {
+	if s.started.Swap(true) {
+		return errors.New("stream: Station.Run called twice")
+	}
+	s.running.Store(true)
+	defer func() {
+		s.running.Store(false)
+		for _, o := range s.outputs {
+			o.ring.close()
+		}
+		s.mu.Lock()
+		for ch := range s.subs {
+			close(ch)
+			delete(s.subs, ch)
+		}
+		s.mu.Unlock()
+	}()
+	go s.readLoop(ctx)
+
+	clock := s.opt.Clock
+	batch := int64(s.opt.BatchFrames)
+	s.mu.Lock()
+	s.start = clock.Now()
+	start := s.start
+	s.mu.Unlock()
+	var sent int64
+	for {
+		elapsed := clock.Now().Sub(start)
+		due := int64(elapsed.Seconds() * SampleRate / FrameSamples)
+		behind := due - sent
+		if behind > 0 {
+			n := min(behind, batch)
+			late := time.Duration(behind-batch) * FrameDuration
+			if late > s.opt.DriftLimit {
+				s.log.Warn(fmt.Sprintf("Queue %s drifting by %d ms. Compensating...", s.queue, late.Milliseconds()),
+					"queue", s.queue, "drift", late)
+				n = behind
+			}
+			s.m.drift.Set(max(late, 0).Seconds())
+			s.release(int(n))
+			sent += n
+		}
+		next := start.Add(time.Duration(float64(sent+batch) * FrameSamples / SampleRate * float64(time.Second)))
+		wait := next.Sub(clock.Now())
+		if wait < 0 {
+			wait = 0
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clock.After(wait):
+		}
+	}
+}
+
+// readLoop moves PCM from the source into s.pcm in whole frames' worth.
+func (s *Station) readLoop(ctx context.Context) {
+	var pos int64
+	backoff := 100 * time.Millisecond
+	for {
+		var buf []float32
+		select {
+		case buf = <-s.free:
+		default:
+			buf = make([]float32, FrameSamples*2)
+		}
+		n := 0
+		for n < len(buf) {
+			k, err := s.src.Read(buf[n:])
+			n += max(k, 0)
+			if err == nil {
+				backoff = 100 * time.Millisecond
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				s.log.Warn("stream: PCM source ended; sending silence", "queue", s.queue)
+				if n > 0 {
+					clear(buf[n:])
+					select {
+					case s.pcm <- pcmBlock{buf, pos}:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			s.log.Error("stream: reading PCM", "queue", s.queue, "err", err, "retry", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+		select {
+		case s.pcm <- pcmBlock{buf, pos}:
+			pos += FrameSamples
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+var silence = make([]float32, FrameSamples*2)
+
+// release sends n frames of every output to its listeners.
+func (s *Station) release(n int) {
+	for s.needFrames(n) {
+		s.feed()
+	}
+	s.mu.Lock()
+	s.released += int64(n)
+	onAir := s.released * FrameSamples
+	started := s.startActions(onAir)
+	meta, title := s.titleMeta, s.title
+	s.mu.Unlock()
+	for _, a := range started {
+		s.notify(a)
+	}
+	for _, o := range s.outputs {
+		c := &Chunk{Seq: o.seq, Frames: n, Title: title, meta: meta, starts: make([]int32, 0, n)}
+		size := 0
+		for _, f := range o.pending[:n] {
+			size += len(f)
+		}
+		c.Data = make([]byte, 0, size)
+		for _, f := range o.pending[:n] {
+			c.starts = append(c.starts, int32(len(c.Data)))
+			c.Data = append(c.Data, f...)
+		}
+		clear(o.pending[:n])
+		o.pending = append(o.pending[:0], o.pending[n:]...)
+		o.seq += int64(n)
+		o.queued.Store(int64(len(o.pending)))
+		o.ring.publish(c)
+		s.m.frames.WithLabelValues(o.Name).Add(float64(n))
+	}
+}
+
+// needFrames reports whether some output has fewer than n frames encoded.
+func (s *Station) needFrames(n int) bool {
+	for _, o := range s.outputs {
+		if len(o.pending) < n {
+			return true
+		}
+	}
+	return false
+}
+
+// feed encodes one frame's worth of PCM into every output: the next block
+// from the source, or silence when it has none ready. Silence goes through
+// the encoder like music, rather than as ready-made silent frames, so that
+// the encoder's bit reservoir stays continuous and the first frames after
+// the music returns decode cleanly.
+func (s *Station) feed() {
+	var blk pcmBlock
+	real := false
+	select {
+	case blk = <-s.pcm:
+		real = true
+	default:
+		blk.samples = silence
+	}
+	s.mu.Lock()
+	inPos := s.fed * FrameSamples
+	if real {
+		s.offset = inPos - blk.pos
+		s.fixActions(blk.pos, s.offset)
+	}
+	if real == s.starving {
+		s.starving = !real
+		if s.starving {
+			s.m.starvation.Inc()
+			s.starvedAt = inPos
+			s.log.Warn(fmt.Sprintf("Queue %s starving; sending silence", s.queue), "queue", s.queue)
+		} else {
+			s.log.Info(fmt.Sprintf("Queue %s recovered", s.queue), "queue", s.queue,
+				"silence", time.Duration(float64(inPos-s.starvedAt)/SampleRate*float64(time.Second)))
+		}
+	}
+	s.fed++
+	s.mu.Unlock()
+	if !real {
+		s.m.silence.Inc()
+	}
+	t0 := time.Now()
+	for _, o := range s.outputs {
+		s.encode(o, blk.samples)
+	}
+	s.m.encode.Observe(time.Since(t0).Seconds())
+	if real {
+		select {
+		case s.free <- blk.samples:
+		default:
+		}
+	}
+}
+
+// encode runs one output's encoder over pcm and queues the frames it
+// yields. A failing encoder is replaced, and one that stops producing is
+// bypassed; meanwhile the output gets ready-made silent frames, so that
+// listeners never see the stream stop.
+func (s *Station) encode(o *output, pcm []float32) {
+	err := o.enc.Write(pcm)
+	got := 0
+	for {
+		f, ok := o.split.Next()
+		if !ok {
+			break
+		}
+		if mp3frame.IsInfo(f) {
+			continue
+		}
+		o.pending = append(o.pending, append([]byte(nil), f...))
+		got++
+	}
+	switch {
+	case err != nil:
+		if !o.failing {
+			// Logged once per outage: a dead encoder fails every frame.
+			s.log.Error("stream: encoder failed; restarting it and sending silence", "output", o.Name, "err", err)
+		}
+		o.failing = true
+		s.m.encodeErrors.Inc()
+		if c, ok := o.enc.(io.Closer); ok {
+			c.Close()
+		}
+		o.split = mp3frame.Splitter{}
+		if enc, err := s.opt.NewEncoder(&o.split, o.Bitrate); err == nil {
+			o.enc = enc
+		}
+		o.pending = append(o.pending, o.silent)
+		o.dry = 0
+	case got > 0:
+		o.dry = 0
+		if o.failing {
+			o.failing = false
+			s.log.Info("stream: encoder recovered", "output", o.Name)
+		}
+	default:
+		// An encoder holds back a frame or two; much more means it is
+		// not producing at all.
+		o.dry++
+		if o.dry >= 16 {
+			s.m.encodeErrors.Inc()
+			o.pending = append(o.pending, o.silent)
+		}
+	}
+}
