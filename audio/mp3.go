@@ -26,6 +26,11 @@ type mp3Stream struct {
 	hasTag    bool
 	frames    int  // complete audio frames counted
 	truncated bool // the last frame is cut short
+	// starved lists the frames (by index) whose data begins in earlier
+	// frames that are not there: the first frames of a stream cut from a
+	// longer one. Decoders cannot reconstruct them; their output is
+	// dropped, as minimp3 and the ISO reference decoder do.
+	starved []int
 }
 
 // parseMP3 finds the audio frames in data, skipping ID3v2, ID3v1 and APE
@@ -66,6 +71,7 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 	// Walk the frames to count them and to see whether the last one is
 	// whole. Junk between frames is skipped the way a decoder resyncs.
 	p := start
+	reservoir := 0
 	for p < end {
 		fh, err := mpa.ParseHeader(data[p:end])
 		if err != nil {
@@ -80,10 +86,20 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 			s.truncated = true
 			break
 		}
+		if fh.MainDataBegin(data[p:end]) > reservoir {
+			s.starved = append(s.starved, s.frames)
+		}
+		reservoir += fh.MainDataSize()
 		p += fh.FrameSize()
 		s.frames++
 	}
 	s.audio = data[start:end]
+	if s.frames == 0 && !s.truncated {
+		if s.hasTag {
+			return nil, fmt.Errorf("no audio frames after the Xing/Info tag: %w", ErrNoAudio)
+		}
+		return nil, fmt.Errorf("no complete Layer III frame: %w", ErrNoAudio)
+	}
 	return s, nil
 }
 
@@ -137,6 +153,7 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	if raw == nil {
 		return nil, err
 	}
+	raw = dropFrames(raw, s.starved, s.first.SamplesPerFrame())
 	n := &native{rate: rate, channels: 2}
 	skip := mp3DecoderDelay
 	keep := -1
@@ -165,6 +182,25 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	return n, err
 }
 
+// dropFrames removes the output of the given frames (indices ascending)
+// from interleaved stereo raw, spf frames each.
+func dropFrames(raw []float32, frames []int, spf int) []float32 {
+	if len(frames) == 0 {
+		return raw
+	}
+	out := raw[:0]
+	next := 0
+	for f := 0; f*spf*2 < len(raw); f++ {
+		seg := raw[f*spf*2 : min(len(raw), (f+1)*spf*2)]
+		if next < len(frames) && frames[next] == f {
+			next++
+			continue
+		}
+		out = append(out, seg...)
+	}
+	return out
+}
+
 func id3v2End(data []byte) int {
 	off := 0
 	for {
@@ -174,6 +210,22 @@ func id3v2End(data []byte) int {
 		}
 		off += n
 	}
+}
+
+// unbias converts one of go-mp3's 16-bit samples back to float. go-mp3
+// scales by 32767 and truncates toward zero, so its output is on average
+// half a step nearer zero than the signal; adding that half step back
+// halves the RMS error (+6 dB against the ISO references, which turns
+// 92-94 dB into a pass).
+func unbias(s int16) float32 {
+	x := float32(s)
+	switch {
+	case s > 0:
+		x += 0.5
+	case s < 0:
+		x -= 0.5
+	}
+	return x / 32767
 }
 
 // runGoMP3 decodes Layer III frames to interleaved stereo float32 at the
@@ -200,7 +252,7 @@ func runGoMP3(frames []byte, count, samplesPerFrame int) (out []float32, rate in
 		n, rerr := d.Read(buf)
 		n &^= 3
 		for i := 0; i < n; i += 2 {
-			out = append(out, float32(int16(binary.LittleEndian.Uint16(buf[i:])))/(1<<15))
+			out = append(out, unbias(int16(binary.LittleEndian.Uint16(buf[i:]))))
 		}
 		if len(out)/2 > limit {
 			return nil, 0, ErrTooLong

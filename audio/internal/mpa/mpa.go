@@ -135,6 +135,33 @@ func (h Header) SideInfoSize() int {
 	}
 }
 
+// MainDataBegin reads the side information's back pointer into the bit
+// reservoir: how many bytes of this frame's audio data sit in earlier
+// frames. frame must start with the header h was parsed from.
+func (h Header) MainDataBegin(frame []byte) int {
+	o := 4
+	if h.CRC {
+		o += 2
+	}
+	if len(frame) < o+2 {
+		return 0
+	}
+	if h.Version == MPEG1 {
+		return int(frame[o])<<1 | int(frame[o+1])>>7
+	}
+	return int(frame[o])
+}
+
+// MainDataSize reports how many bytes of the frame follow its side
+// information: what it adds to the bit reservoir.
+func (h Header) MainDataSize() int {
+	n := h.FrameSize() - 4 - h.SideInfoSize()
+	if h.CRC {
+		n -= 2
+	}
+	return max(n, 0)
+}
+
 // Sync finds the first offset at or after from where a frame header starts
 // that is followed, if the data reaches that far, by another valid header
 // of the same version and sample rate. The check of the following frame
@@ -146,6 +173,15 @@ func Sync(b []byte, from int) int {
 			continue
 		}
 		h, err := ParseHeader(b[i:])
+		if err == ErrFreeFormat {
+			// Accept it only if a header with the same fields recurs
+			// within a free-format frame's reach (the caller then
+			// reports the stream as unsupported).
+			if freeFormatRecurs(b, i) {
+				return i
+			}
+			continue
+		}
 		if err != nil {
 			continue
 		}
@@ -159,6 +195,15 @@ func Sync(b []byte, from int) int {
 		}
 	}
 	return -1
+}
+
+func freeFormatRecurs(b []byte, i int) bool {
+	for j := i + 24; j+3 <= len(b) && j < i+4096; j++ {
+		if b[j] == b[i] && b[j+1] == b[i+1] && b[j+2]&0xFD == b[i+2]&0xFD {
+			return true
+		}
+	}
+	return false
 }
 
 // ID3v2Size reports the length of an ID3v2 tag at the start of b (header,
