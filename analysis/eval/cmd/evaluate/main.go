@@ -1,0 +1,565 @@
+// Command evaluate scores forever's analysis against ground truth, and
+// optionally against aubio, the open-source beat tracker people would
+// otherwise reach for.
+//
+// It renders the demo catalogue (whose tempo, beats, downbeats and key are
+// known exactly) to WAV files in a temporary directory, analyses each file
+// with analysis.AnalyzeFile (decoding included), and prints per track and
+// on average: tempo within 4% and octave errors, beat F-measure (±70 ms),
+// CMLt and AMLt (as mir_eval computes them, beats before 5 s trimmed),
+// downbeat F-measure, and key. Real recordings without annotations
+// (../shared/testdata/music, and with -fetch Debian's game-music and
+// sample packages) are analysed too, but can only be compared with aubio:
+// a peer tool is not ground truth, so for them the figures are agreement.
+//
+// With -aubio, `aubio tempo` and `aubio beat` run on the same files; the
+// wall time of `aubio tempo FILE` (a whole process, as a user runs it) and
+// of our decode+analysis of the same file are measured alternately in one
+// run and reported as a ratio.
+//
+//	go run ./analysis/eval/cmd/evaluate            # demo + shared music
+//	go run ./analysis/eval/cmd/evaluate -aubio     # side by side with aubio
+//	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/foreverfm/forever/analysis"
+	"github.com/foreverfm/forever/analysis/eval"
+	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/source/demo"
+	"golang.org/x/term"
+)
+
+func main() {
+	var o options
+	flag.BoolVar(&o.demo, "demo", true, "evaluate on the demo catalogue")
+	flag.IntVar(&o.demoTracks, "demo-tracks", 0, "evaluate only the first N demo tracks (0: all)")
+	flag.StringVar(&o.music, "music", "", "directory of unannotated music (default ../shared/testdata/music when present; - for none)")
+	flag.BoolVar(&o.aubio, "aubio", false, "also run aubio tempo and aubio beat on every file and compare")
+	flag.StringVar(&o.fetch, "fetch", "", "comma-separated Debian packages of music to apt-get download into the temporary directory (e.g. sonic-pi-samples,nexuiz-music)")
+	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
+	flag.Float64Var(&o.tol, "tol", 0.04, "relative tempo tolerance")
+	flag.StringVar(&o.keep, "keep", "", "keep rendered and fetched files in this directory instead of a temporary one")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: evaluate [flags] [audio files...]\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	o.extra = flag.Args()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	demo       bool
+	demoTracks int
+	music      string
+	aubio      bool
+	fetch      string
+	maxFiles   int
+	tol        float64
+	keep       string
+	extra      []string
+}
+
+// item is one audio file and what each side made of it.
+type item struct {
+	group string // "demo", "music", or a package name
+	name  string
+	path  string
+	truth *demo.Truth
+
+	ours     *analysis.Analysis
+	oursTime time.Duration
+	oursErr  error
+
+	aubioBPM   float64
+	aubioBeats []float64
+	aubioTime  time.Duration // of `aubio tempo`
+	aubioErr   error
+}
+
+func run(ctx context.Context, o options) error {
+	dir := o.keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "forever-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+
+	var items []*item
+	if o.demo {
+		demos, err := renderDemos(ctx, dir, o.demoTracks)
+		if err != nil {
+			return err
+		}
+		items = append(items, demos...)
+	}
+	music := o.music
+	if music == "" {
+		music = sharedMusic()
+	}
+	if music != "" && music != "-" {
+		files, err := audioFiles(music, 0)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			items = append(items, &item{group: "music", name: filepath.Base(f), path: f})
+		}
+	}
+	for _, f := range o.extra {
+		items = append(items, &item{group: "files", name: filepath.Base(f), path: f})
+	}
+	if o.fetch != "" {
+		for _, pkg := range strings.Split(o.fetch, ",") {
+			files, err := fetchPackage(ctx, dir, strings.TrimSpace(pkg), o.maxFiles)
+			if err != nil {
+				slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
+				continue
+			}
+			for _, f := range files {
+				items = append(items, &item{group: pkg, name: filepath.Base(f), path: f})
+			}
+		}
+	}
+	if len(items) == 0 {
+		return errors.New("nothing to evaluate")
+	}
+	if o.aubio {
+		if _, err := exec.LookPath("aubio"); err != nil {
+			return fmt.Errorf("aubio not installed (apt install aubio-tools): %w", err)
+		}
+	}
+
+	for i, it := range items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		progress("[%d/%d] %s", i+1, len(items), it.name)
+		// Alternate who goes first, so that neither side always meets a
+		// cold page cache or a busy neighbour.
+		if i%2 == 1 && o.aubio {
+			runAubio(ctx, it)
+		}
+		start := time.Now()
+		it.ours, it.oursErr = analysis.AnalyzeFile(ctx, it.path)
+		it.oursTime = time.Since(start)
+		if i%2 == 0 && o.aubio {
+			runAubio(ctx, it)
+		}
+	}
+	progress("")
+	report(os.Stdout, items, o)
+	return nil
+}
+
+// progress shows a one-line status on a terminal; an empty format clears
+// it.
+func progress(format string, args ...any) {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\r\033[K"+format, args...)
+}
+
+// renderDemos writes the demo catalogue as 16-bit WAV files.
+func renderDemos(ctx context.Context, dir string, n int) ([]*item, error) {
+	specs := demo.Catalogue()
+	if n > 0 && n < len(specs) {
+		specs = specs[:n]
+	}
+	items := make([]*item, len(specs))
+	for i, s := range specs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		progress("rendering demo %d/%d", i+1, len(specs))
+		path := filepath.Join(dir, fmt.Sprintf("demo-%02d.wav", i+1))
+		if _, err := os.Stat(path); err != nil {
+			f, err := os.Create(path)
+			if err != nil {
+				return nil, err
+			}
+			w := bufio.NewWriterSize(f, 1<<20)
+			err = audio.WriteWAV(w, s.Render())
+			if err == nil {
+				err = w.Flush()
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("writing %s: %w", path, err)
+			}
+		}
+		t := s.Truth()
+		items[i] = &item{group: "demo", name: s.Title, path: path, truth: &t}
+	}
+	return items, nil
+}
+
+// sharedMusic finds ../shared/testdata/music from the module root, or "".
+func sharedMusic() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			m := filepath.Join(filepath.Dir(dir), "shared", "testdata", "music")
+			if _, err := os.Stat(m); err == nil {
+				return m
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+var audioExt = map[string]bool{".wav": true, ".mp3": true, ".flac": true, ".ogg": true}
+
+// audioFiles lists the audio files under dir in name order, at most max
+// of them (0: all), preferring a spread over the whole listing.
+func audioFiles(dir string, max int) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && audioExt[strings.ToLower(filepath.Ext(p))] {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(files)
+	if max > 0 && len(files) > max {
+		picked := make([]string, max)
+		for i := range picked {
+			picked[i] = files[i*len(files)/max]
+		}
+		files = picked
+	}
+	return files, nil
+}
+
+// fetchPackage downloads a Debian package with apt-get and extracts its
+// audio files into dir. Nothing fetched goes into the repository.
+func fetchPackage(ctx context.Context, dir, pkg string, max int) ([]string, error) {
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`).MatchString(pkg) {
+		return nil, fmt.Errorf("bad package name %q", pkg)
+	}
+	pdir := filepath.Join(dir, "pkg-"+pkg)
+	root := filepath.Join(pdir, "root")
+	if _, err := os.Stat(root); err != nil {
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "apt-get download %s\n", pkg)
+		cmd := exec.CommandContext(ctx, "apt-get", "download", pkg)
+		cmd.Dir = pdir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("apt-get download %s: %w\n%s", pkg, err, out)
+		}
+		debs, _ := filepath.Glob(filepath.Join(pdir, "*.deb"))
+		if len(debs) == 0 {
+			return nil, fmt.Errorf("apt-get download %s: no .deb", pkg)
+		}
+		if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("dpkg-deb -x %s: %w\n%s", debs[0], err, out)
+		}
+	}
+	return audioFiles(root, max)
+}
+
+var aubioBPM = regexp.MustCompile(`([\d.]+)\s*bpm`)
+
+// runAubio runs `aubio tempo` (timed) and `aubio beat` on it.path.
+func runAubio(ctx context.Context, it *item) {
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, "aubio", "tempo", it.path).Output()
+	it.aubioTime = time.Since(start)
+	if err != nil {
+		it.aubioErr = fmt.Errorf("aubio tempo: %w", err)
+		return
+	}
+	if m := aubioBPM.FindSubmatch(out); m != nil {
+		it.aubioBPM, _ = strconv.ParseFloat(string(m[1]), 64)
+	}
+	out, err = exec.CommandContext(ctx, "aubio", "beat", it.path).Output()
+	if err != nil {
+		it.aubioErr = fmt.Errorf("aubio beat: %w", err)
+		return
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if v, err := strconv.ParseFloat(f, 64); err == nil {
+			it.aubioBeats = append(it.aubioBeats, v)
+		}
+	}
+}
+
+func beatTimes(qs []analysis.Quantum) []float64 {
+	t := make([]float64, len(qs))
+	for i, q := range qs {
+		t[i] = q.Start
+	}
+	return t
+}
+
+// scores of one side on one track.
+type scores struct {
+	ok, tempoOK, octave bool
+	beat                eval.BeatScores
+	beatOK              bool // beat scores computed
+	downbeatF           float64
+	keyOK               bool
+}
+
+func score(truth *demo.Truth, tempo float64, beats []float64, tol float64) scores {
+	var s scores
+	s.ok = true
+	s.tempoOK, s.octave = eval.TempoWithin(truth.Tempo, tempo, tol)
+	if b, err := eval.EvaluateBeats(truth.Beats, beats); err == nil {
+		s.beat, s.beatOK = b, true
+	}
+	return s
+}
+
+// mean accumulates a column's average.
+type mean struct {
+	sum float64
+	n   int
+}
+
+func (m *mean) add(v float64) { m.sum += v; m.n++ }
+func (m *mean) addBool(v bool) {
+	if v {
+		m.add(1)
+	} else {
+		m.add(0)
+	}
+}
+func (m mean) String() string {
+	if m.n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", m.sum/float64(m.n))
+}
+func (m mean) pct() string {
+	if m.n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%% (%d/%d)", 100*m.sum/float64(m.n), int(math.Round(m.sum)), m.n)
+}
+
+func report(w *os.File, items []*item, o options) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var (
+		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
+		aTempo, aOct, aF, aCMLt, aAMLt              mean
+		agreeTempo, agreeF                          mean
+		oursTotal, aubioTotal                       time.Duration
+		oursSecs, audioSecs                         float64
+	)
+	fmt.Fprintln(w, "Ground truth: the demo catalogue (exact tempo, beats, downbeats, key).")
+	header := "track\ttruth BPM\tours BPM\tF\tCMLt\tAMLt\tbar F\tkey\t"
+	if o.aubio {
+		header += "aubio BPM\tF\tCMLt\tAMLt\tours s\taubio s\taubio/ours\t"
+	} else {
+		header += "ours s\t"
+	}
+	fmt.Fprintln(tw, header)
+	mark := func(ok, oct bool) string {
+		switch {
+		case ok:
+			return " ok"
+		case oct:
+			return " x2"
+		}
+		return " --"
+	}
+	for _, it := range items {
+		if it.truth == nil {
+			continue
+		}
+		row := []string{it.name, fmt.Sprintf("%.1f", it.truth.Tempo)}
+		if it.oursErr != nil {
+			row = append(row, "error: "+it.oursErr.Error())
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+			continue
+		}
+		a := it.ours
+		s := score(it.truth, a.Tempo, beatTimes(a.Beats), o.tol)
+		s.downbeatF = eval.BeatFMeasure(it.truth.Downbeats, beatTimes(a.Bars))
+		s.keyOK = a.Key == it.truth.Key && a.Mode == it.truth.Mode
+		oTempo.addBool(s.tempoOK)
+		oOct.addBool(s.octave)
+		oF.add(s.beat.FMeasure)
+		oCMLt.add(s.beat.CMLt)
+		oAMLt.add(s.beat.AMLt)
+		oDown.add(s.downbeatF)
+		oKey.addBool(s.keyOK)
+		key := "ok"
+		if !s.keyOK {
+			key = keyName(a.Key, a.Mode) + " (" + keyName(it.truth.Key, it.truth.Mode) + ")"
+		}
+		row = append(row, fmt.Sprintf("%.1f%s", a.Tempo, mark(s.tempoOK, s.octave)),
+			f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt), f3(s.downbeatF), key)
+		if o.aubio {
+			row = append(row, aubioColumns(it, o, &aTempo, &aOct, &aF, &aCMLt, &aAMLt)...)
+			row = append(row, timeColumns(it, &oursTotal, &aubioTotal)...)
+		} else {
+			row = append(row, fmt.Sprintf("%.2f", it.oursTime.Seconds()))
+		}
+		oursSecs += it.oursTime.Seconds()
+		audioSecs += a.Duration
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	meanRow := []string{"mean", "", "tempo " + oTempo.pct(), oF.String(), oCMLt.String(), oAMLt.String(), oDown.String(), oKey.pct()}
+	if o.aubio {
+		meanRow = append(meanRow, "tempo "+aTempo.pct(), aF.String(), aCMLt.String(), aAMLt.String())
+	}
+	fmt.Fprintln(tw, strings.Join(meanRow, "\t")+"\t")
+	tw.Flush()
+	fmt.Fprintf(w, "octave errors: ours %s", oOct.pct())
+	if o.aubio {
+		fmt.Fprintf(w, ", aubio %s", aOct.pct())
+	}
+	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n\n", 100*o.tol)
+
+	var rest []*item
+	for _, it := range items {
+		if it.truth == nil {
+			rest = append(rest, it)
+		}
+	}
+	if len(rest) > 0 {
+		fmt.Fprintln(w, "No ground truth: real recordings. aubio is a peer, not the truth; the columns say where the two agree.")
+		header := "group\tfile\tours BPM\t"
+		if o.aubio {
+			header += "aubio BPM\ttempo agree\tbeat F vs aubio\tours s\taubio s\taubio/ours\t"
+		} else {
+			header += "beats\tkey\tloudness\tours s\t"
+		}
+		fmt.Fprintln(tw, header)
+		for _, it := range rest {
+			row := []string{it.group, it.name}
+			if it.oursErr != nil {
+				row = append(row, "error: "+it.oursErr.Error())
+				fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+				continue
+			}
+			a := it.ours
+			row = append(row, fmt.Sprintf("%.1f", a.Tempo))
+			if o.aubio {
+				if it.aubioErr != nil {
+					row = append(row, "error: "+it.aubioErr.Error())
+				} else {
+					ok, oct := eval.TempoWithin(it.aubioBPM, a.Tempo, o.tol)
+					agreeTempo.addBool(ok)
+					f := eval.BeatFMeasure(it.aubioBeats, beatTimes(a.Beats))
+					agreeF.add(f)
+					row = append(row, fmt.Sprintf("%.1f", it.aubioBPM), strings.TrimSpace(mark(ok, oct)), f3(f))
+					row = append(row, timeColumns(it, &oursTotal, &aubioTotal)...)
+				}
+			} else {
+				row = append(row, strconv.Itoa(len(a.Beats)), keyName(a.Key, a.Mode),
+					fmt.Sprintf("%.1f LUFS", a.Loudness), fmt.Sprintf("%.2f", it.oursTime.Seconds()))
+			}
+			oursSecs += it.oursTime.Seconds()
+			audioSecs += a.Duration
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+		tw.Flush()
+		if o.aubio {
+			fmt.Fprintf(w, "agreement with aubio: tempo %s, mean beat F %s\n", agreeTempo.pct(), agreeF)
+		}
+		fmt.Fprintln(w)
+	}
+	if audioSecs > 0 {
+		fmt.Fprintf(w, "ours: %.1f s of audio decoded and analysed in %.2f s wall (%.0fx real time, GOMAXPROCS default)\n",
+			audioSecs, oursSecs, audioSecs/oursSecs)
+	}
+	if o.aubio && oursTotal > 0 {
+		fmt.Fprintf(w, "speed, same files, one run, alternating: aubio tempo %.2f s, ours %.2f s; aubio/ours = %.2f (above 1: ours is faster)\n",
+			aubioTotal.Seconds(), oursTotal.Seconds(), aubioTotal.Seconds()/oursTotal.Seconds())
+		fmt.Fprintln(w, "(aubio's time is the `aubio tempo FILE` process, interpreter start included; ours is AnalyzeFile in-process, decoding included)")
+	}
+}
+
+func aubioColumns(it *item, o options, aTempo, aOct, aF, aCMLt, aAMLt *mean) []string {
+	if it.aubioErr != nil {
+		return []string{"error: " + it.aubioErr.Error(), "", "", ""}
+	}
+	s := score(it.truth, it.aubioBPM, it.aubioBeats, o.tol)
+	aTempo.addBool(s.tempoOK)
+	aOct.addBool(s.octave)
+	aF.add(s.beat.FMeasure)
+	aCMLt.add(s.beat.CMLt)
+	aAMLt.add(s.beat.AMLt)
+	m := " --"
+	if s.tempoOK {
+		m = " ok"
+	} else if s.octave {
+		m = " x2"
+	}
+	return []string{fmt.Sprintf("%.1f%s", it.aubioBPM, m), f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt)}
+}
+
+func timeColumns(it *item, oursTotal, aubioTotal *time.Duration) []string {
+	if it.aubioErr != nil || it.oursErr != nil {
+		return []string{"", "", ""}
+	}
+	*oursTotal += it.oursTime
+	*aubioTotal += it.aubioTime
+	return []string{fmt.Sprintf("%.2f", it.oursTime.Seconds()), fmt.Sprintf("%.2f", it.aubioTime.Seconds()),
+		fmt.Sprintf("%.1f", it.aubioTime.Seconds()/it.oursTime.Seconds())}
+}
+
+func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
+
+var pitchNames = [12]string{"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"}
+
+func keyName(key, mode int) string {
+	m := "min"
+	if mode == 1 {
+		m = "maj"
+	}
+	return pitchNames[((key%12)+12)%12] + m
+}
