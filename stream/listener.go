@@ -84,6 +84,10 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 	if l.icy {
 		hdr += "icy-metaint: " + strconv.Itoa(s.opt.MetaInt) + "\r\n"
 	}
+	// Where this listener joins the stream: after the burst, every
+	// listener is at the head, so clients can compare positions.
+	pos, off, first := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
+	hdr += "X-Stream-Frame: " + strconv.FormatInt(first, 10) + "\r\n"
 	var sk sink
 	if r.ProtoMajor == 1 {
 		// Take the connection over: the stream is written with one
@@ -122,7 +126,7 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 		o.nlisten.Add(-1)
 		s.m.listeners.WithLabelValues(o.Name).Dec()
 	}()
-	reason := s.stream(r.Context(), l, sk)
+	reason := s.stream(r.Context(), l, sk, pos, off)
 	s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
 	if reason == "slow" {
 		s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)
@@ -131,10 +135,9 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 
 // stream sends the output to one listener until it goes away, falls behind
 // or the station stops, and says which.
-func (s *Station) stream(ctx context.Context, l *listener, sk sink) (reason string) {
+func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, off int) (reason string) {
 	o := l.output
 	maxLag := int64(len(o.ring.chunks) - 1)
-	pos, off := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
 	untilMeta := s.opt.MetaInt
 	var lastMeta []byte
 	var chunks []*Chunk

@@ -75,32 +75,31 @@ func (r *ring) since(dst []*Chunk, pos int64) (_ []*Chunk, head int64, wake <-ch
 
 // burst finds where a new reader starts: the oldest frame boundary such
 // that at most limit bytes lie between it and the head, never further back
-// than maxChunks. It returns the chunk index and the byte offset in it.
-func (r *ring) burst(limit, maxChunks int) (pos int64, off int) {
+// than maxChunks. It returns the chunk index, the byte offset in it and the
+// index of the frame there.
+func (r *ring) burst(limit, maxChunks int) (pos int64, off int, frame int64) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := int64(len(r.chunks))
 	total := 0
-	pos = r.head
+	pos, frame = r.head, r.frames
 	for i := r.head - 1; i >= 0 && i >= r.head-n && r.head-i <= int64(maxChunks); i-- {
 		c := r.chunks[i%n]
 		if total+len(c.Data) <= limit {
 			total += len(c.Data)
-			pos, off = i, 0
+			pos, off, frame = i, 0, c.Seq
 			continue
 		}
 		// Take the tail of this chunk from the first frame that fits.
-		for _, s := range c.starts {
+		for j, s := range c.starts {
 			if total+len(c.Data)-int(s) <= limit {
-				if int(s) < len(c.Data) {
-					pos, off = i, int(s)
-				}
+				pos, off, frame = i, int(s), c.Seq+int64(j)
 				break
 			}
 		}
 		break
 	}
-	return pos, off
+	return pos, off, frame
 }
 
 func (r *ring) headIndex() int64 {

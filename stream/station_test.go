@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,16 @@ func TestListenersGetWholeFramesInStep(t *testing.T) {
 			t.Fatalf("listeners did not reach the head: %d and %d frames, %d released", len(fa), len(fb), released)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// X-Stream-Frame places each listener on the stream: both are at the head.
+	for _, l := range []struct {
+		c  *client
+		fr [][]byte
+	}{{a, fa}, {b, fb}} {
+		first, err := strconv.ParseInt(l.c.header.Get("X-Stream-Frame"), 10, 64)
+		if err != nil || first+int64(len(l.fr)) != ts.outputs[0].ring.headFrames() {
+			t.Errorf("X-Stream-Frame %q + %d frames, want %d", l.c.header.Get("X-Stream-Frame"), len(l.fr), ts.outputs[0].ring.headFrames())
+		}
 	}
 	// Audio decodes to the tone.
 	pcm := decode(t, a.bytes())
