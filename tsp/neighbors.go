@@ -3,7 +3,6 @@ package tsp
 import (
 	"context"
 	"math"
-	"sort"
 )
 
 // neighbors returns the k nearest other points of each of the n points,
@@ -153,8 +152,14 @@ func gridNeighbors(n, k int, p Planar, nb []int32) {
 		copy(row, bi[:m])
 		// Order by the problem's distance, which may round Euclidean
 		// distances; ties keep the Euclidean order.
-		sort.SliceStable(row, func(a, b int) bool {
-			return p.Dist(i, int(row[a])) < p.Dist(i, int(row[b]))
-		})
+		for a := range row {
+			bd[a] = p.Dist(i, int(row[a]))
+		}
+		for a := 1; a < len(row); a++ {
+			for b := a; b > 0 && bd[b] < bd[b-1]; b-- {
+				bd[b], bd[b-1] = bd[b-1], bd[b]
+				row[b], row[b-1] = row[b-1], row[b]
+			}
+		}
 	}
 }
