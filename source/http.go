@@ -1,0 +1,251 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/foreverfm/forever/audio"
+)
+
+// Defaults of HTTP.
+const (
+	DefaultMaxBytes     = 200 << 20 // over an hour of 320 kb/s MP3, or 20 min of CD-quality WAV
+	DefaultFetchTimeout = 2 * time.Minute
+	userAgent           = "forever (github.com/foreverfm/forever)"
+)
+
+// HTTP fetches audio over HTTP and HTTPS. The zero value is ready to use.
+// An HTTP may be shared by many goroutines.
+type HTTP struct {
+	// Client makes the requests; nil means a client of its own with the
+	// standard transport. Redirects are followed as the client does.
+	Client *http.Client
+	// MaxBytes bounds the size of one response body; 0 means
+	// DefaultMaxBytes. Larger responses fail rather than fill memory.
+	MaxBytes int64
+	// Timeout bounds one fetch, from request to last byte; 0 means
+	// DefaultFetchTimeout.
+	Timeout time.Duration
+	// UserAgent is sent with every request; "" means forever's own.
+	UserAgent string
+}
+
+var defaultClient = &http.Client{Transport: http.DefaultTransport}
+
+func (h *HTTP) client() *http.Client {
+	if h != nil && h.Client != nil {
+		return h.Client
+	}
+	return defaultClient
+}
+
+func (h *HTTP) maxBytes() int64 {
+	if h != nil && h.MaxBytes > 0 {
+		return h.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+func (h *HTTP) timeout() time.Duration {
+	if h != nil && h.Timeout > 0 {
+		return h.Timeout
+	}
+	return DefaultFetchTimeout
+}
+
+// Track returns a track for the audio at rawURL, an http or https URL. Its
+// ID and Source are the URL; its title and artist are guessed from the last
+// element of the URL's path ("Artist - Title.mp3"). Nothing is fetched
+// until Open.
+func (h *HTTP) Track(rawURL string) (Track, error) {
+	u, err := parseHTTPURL(rawURL)
+	if err != nil {
+		return Track{}, err
+	}
+	name, _ := url.PathUnescape(path.Base(u.Path))
+	if name == "/" || name == "." {
+		name = u.Host
+	}
+	artist, title := splitName(name)
+	s := u.String()
+	return Track{
+		ID:     s,
+		Title:  title,
+		Artist: artist,
+		Source: s,
+		Open:   func(ctx context.Context) (*audio.PCM, error) { return h.Decode(ctx, s) },
+	}, nil
+}
+
+func parseHTTPURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("source: %s: not an http or https URL", redact(u))
+	}
+	return u, nil
+}
+
+// Decode fetches the audio at rawURL and decodes it. The format is taken
+// from the bytes themselves, or failing that from the Content-Type, or
+// from the URL's extension. Errors name the URL, less its query, which may
+// hold credentials.
+func (h *HTTP) Decode(ctx context.Context, rawURL string) (*audio.PCM, error) {
+	u, err := parseHTTPURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("source: %s: %w", redact(u), err)
+	}
+	return h.decodeRequest(req)
+}
+
+// decodeRequest sends req (whose context bounds the fetch), reads the body
+// and decodes it.
+func (h *HTTP) decodeRequest(req *http.Request) (*audio.PCM, error) {
+	body, resp, err := h.get(req, h.maxBytes())
+	if err != nil {
+		return nil, err
+	}
+	name := redact(resp.Request.URL)
+	format := sniffFormat(body)
+	if format == "" {
+		format = formatOfMIME(resp.Header.Get("Content-Type"))
+	}
+	if format == "" && !isDocument(resp.Header.Get("Content-Type")) {
+		format = FormatOf(resp.Request.URL.Path)
+	}
+	if format == "" {
+		return nil, fmt.Errorf("source: %s: not audio forever can decode (Content-Type %q)", name, resp.Header.Get("Content-Type"))
+	}
+	p, err := audio.Decode(bytes.NewReader(body), format)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && p != nil && p.Seconds() >= minPartial {
+			slog.Default().Warn("source: playing the decodable part of a truncated download", "url", name, "seconds", p.Seconds(), "err", err)
+			return p, nil
+		}
+		return nil, fmt.Errorf("source: %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// get sends req and returns the body of a 2xx response, at most limit
+// bytes of it. Errors name the URL without its query.
+func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, error) {
+	if req.Header.Get("User-Agent") == "" {
+		ua := userAgent
+		if h != nil && h.UserAgent != "" {
+			ua = h.UserAgent
+		}
+		req.Header.Set("User-Agent", ua)
+	}
+	resp, err := h.client().Do(req)
+	if err != nil {
+		// The client's errors quote the whole URL; say it again without
+		// the query.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, nil, fmt.Errorf("source: GET %s: %w", redact(req.URL), err)
+	}
+	defer resp.Body.Close()
+	name := redact(resp.Request.URL)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, nil, fmt.Errorf("source: GET %s: %s", name, resp.Status)
+	}
+	if resp.ContentLength > limit {
+		return nil, nil, fmt.Errorf("source: GET %s: %d bytes, more than the limit of %d", name, resp.ContentLength, limit)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("source: GET %s: %w", name, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, nil, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit)
+	}
+	return body, resp, nil
+}
+
+// formatOfMIME maps the media types that audio servers use to a format.
+func formatOfMIME(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	switch mt {
+	case "audio/mpeg", "audio/mp3", "audio/mpeg3", "audio/x-mpeg", "audio/x-mp3":
+		return "mp3"
+	case "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave":
+		return "wav"
+	case "audio/flac", "audio/x-flac":
+		return "flac"
+	case "audio/ogg", "application/ogg", "audio/vorbis", "audio/x-vorbis+ogg":
+		return "ogg"
+	}
+	return ""
+}
+
+// isDocument reports whether a Content-Type says the body is a page or a
+// message (a login page, an API's error) rather than a file.
+func isDocument(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(mt, "text/") || strings.HasSuffix(mt, "json") || strings.HasSuffix(mt, "xml")
+}
+
+// redact returns u without user information and query, which may hold
+// credentials (a client_id, a signed URL's signature), for messages.
+func redact(u *url.URL) string {
+	v := *u
+	v.User = nil
+	if v.RawQuery != "" {
+		v.RawQuery = "…"
+	}
+	v.Fragment = ""
+	return v.String()
+}
+
+// URLs is a Source of a fixed list of http and https URLs of audio files.
+// Malformed URLs are skipped with a warning.
+type URLs struct {
+	URLs   []string
+	HTTP   *HTTP        // nil means the zero HTTP
+	Logger *slog.Logger // nil means slog.Default()
+}
+
+// Tracks returns a track for each well-formed URL, in order.
+func (s URLs) Tracks(ctx context.Context) ([]Track, error) {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	var ts []Track
+	for _, raw := range s.URLs {
+		t, err := s.HTTP.Track(raw)
+		if err != nil {
+			log.Warn("source: skipping URL", "err", err)
+			continue
+		}
+		ts = append(ts, t)
+	}
+	return ts, ctx.Err()
+}

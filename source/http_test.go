@@ -1,0 +1,140 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// audioServer serves test audio on loopback under a few paths.
+func audioServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	wav := makeWAV(44100, 44100, 2)
+	mp3 := mp3Silence(40)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /music/Band%20-%20Tune.wav", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		w.Write(wav)
+	})
+	// Served with a generic type and no extension: the bytes tell.
+	mux.HandleFunc("GET /stream/42", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(mp3)
+	})
+	mux.HandleFunc("GET /moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/stream/42", http.StatusFound)
+	})
+	mux.HandleFunc("GET /page.mp3", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html><body>Please log in</body></html>"))
+	})
+	mux.HandleFunc("GET /slow.wav", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		w.Write(wav[:100])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("GET /truncated.wav", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(wav[:44])
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestHTTPDecode(t *testing.T) {
+	srv := audioServer(t)
+	ctx := context.Background()
+	h := &HTTP{Client: srv.Client()}
+
+	tr, err := h.Track(srv.URL + "/music/Band%20-%20Tune.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Artist != "Band" || tr.Title != "Tune" || tr.ID != srv.URL+"/music/Band%20-%20Tune.wav" {
+		t.Errorf("track %+v", tr)
+	}
+	p, err := tr.Open(ctx)
+	if err != nil || p.Frames() != 44100 {
+		t.Fatalf("wav: %v", err)
+	}
+	for _, path := range []string{"/stream/42", "/moved"} {
+		p, err := h.Decode(ctx, srv.URL+path)
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if want := 40 * 1152.0 / 44100; math.Abs(p.Seconds()-want) > 0.06 {
+			t.Errorf("%s: %v s, want %v", path, p.Seconds(), want)
+		}
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	srv := audioServer(t)
+	ctx := context.Background()
+	h := &HTTP{Client: srv.Client(), Timeout: 300 * time.Millisecond}
+	for _, tt := range []struct{ path, want string }{
+		{"/missing.mp3?client_id=SECRET", "404"},
+		{"/page.mp3", "text/html"},
+		{"/slow.wav", "deadline"},
+		{"/truncated.wav", "truncated.wav"},
+	} {
+		_, err := h.Decode(ctx, srv.URL+tt.path)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), srv.URL) {
+			t.Errorf("%s: err = %v, want one naming the URL and %q", tt.path, err, tt.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s: error shows the query: %v", tt.path, err)
+		}
+	}
+	small := &HTTP{Client: srv.Client(), MaxBytes: 1000}
+	if _, err := small.Decode(ctx, srv.URL+"/stream/42"); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("oversized body: %v", err)
+	}
+	for _, bad := range []string{"ftp://example.com/a.mp3", "/local/path.mp3", "http://", "::"} {
+		if _, err := h.Track(bad); err == nil {
+			t.Errorf("Track(%q) accepted", bad)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Decode(cctx, srv.URL+"/stream/42"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestFormatOfMIME(t *testing.T) {
+	for ct, want := range map[string]string{
+		"audio/mpeg":               "mp3",
+		"audio/MPEG; charset=x":    "mp3",
+		"audio/x-wav":              "wav",
+		"audio/flac":               "flac",
+		"application/ogg":          "ogg",
+		"audio/ogg; codecs=vorbis": "ogg",
+		"text/html; charset=utf-8": "",
+		"application/octet-stream": "",
+		"":                         "",
+	} {
+		if got := formatOfMIME(ct); got != want {
+			t.Errorf("formatOfMIME(%q) = %q, want %q", ct, got, want)
+		}
+	}
+}
+
+func TestURLs(t *testing.T) {
+	log, logs := newLogger()
+	ts, err := URLs{URLs: []string{"http://a.example/x.mp3", "gopher://b/y", "https://c.example/Some%20One%20-%20Thing.ogg"}, Logger: log}.Tracks(context.Background())
+	if err != nil || len(ts) != 2 || ts[1].Artist != "Some One" || ts[1].Title != "Thing" {
+		t.Fatalf("%+v, %v", ts, err)
+	}
+	if !strings.Contains(logs.String(), "gopher://b/y") {
+		t.Errorf("no warning naming the bad URL:\n%s", logs)
+	}
+}
