@@ -1,0 +1,206 @@
+package audio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// dominant returns the frequency of the strongest bin in the left channel
+// of p's middle 8192 frames.
+func dominant(p *PCM) float64 {
+	const n = 8192
+	db, _ := spectrum(p.Samples, 2, 0, (p.Frames()-n)/2, n)
+	peak := 1
+	for i := 1; i < len(db); i++ {
+		if db[i] > db[peak] {
+			peak = i
+		}
+	}
+	return float64(peak) * SampleRate / n
+}
+
+func rms(s []float32) float64 {
+	var sum float64
+	for _, v := range s {
+		sum += float64(v) * float64(v)
+	}
+	return math.Sqrt(sum / float64(len(s)))
+}
+
+// The committed FLAC and Ogg files were made with FFmpeg's sine source
+// (amplitude 1/8) at half volume: a 1 kHz sine as 22.05 kHz mono FLAC, a
+// 3 kHz one as 48 kHz stereo Vorbis.
+func TestDecodeFLACAndOgg(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		freq float64
+		rms  float64
+	}{
+		// Amplitude 1/16: RMS 0.0442.
+		{"testdata/sine1k_22050_mono.flac", 1000, 0.0442},
+		// FFmpeg's mono to stereo upmix takes 3 dB off each channel.
+		{"testdata/sine3k_48000_stereo.ogg", 3000, 0.0312},
+	} {
+		p, err := DecodeFile(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(p.Seconds() - 0.5); d > 0.01 {
+			t.Errorf("%s: %.3f s, want 0.5", tc.file, p.Seconds())
+		}
+		if f := dominant(p); math.Abs(f-tc.freq) > 10 {
+			t.Errorf("%s: dominant %.0f Hz, want %.0f", tc.file, f, tc.freq)
+		}
+		mid := p.Slice(p.Frames()/4, 3*p.Frames()/4)
+		if r := rms(mid.Samples); math.Abs(r-tc.rms) > 0.002 {
+			t.Errorf("%s: RMS %.4f, want %.4f", tc.file, r, tc.rms)
+		}
+		for i := range mid.Frames() {
+			if mid.Samples[2*i] != mid.Samples[2*i+1] && tc.file[len(tc.file)-4:] == "flac" {
+				t.Fatalf("%s: mono not duplicated at %d", tc.file, i)
+			}
+		}
+	}
+}
+
+// Truncated files give back what they have and say so.
+func TestDecodeTruncated(t *testing.T) {
+	for _, file := range []string{"testdata/sine1k_22050_mono.flac", "testdata/sine3k_48000_stereo.ogg"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), filepath.Base(file))
+		// The files are mostly headers; 200 bytes off the end cuts into
+		// the last frame or page.
+		if err := os.WriteFile(path, data[:len(data)-200], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := DecodeFile(path)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s cut short: error %v, want unexpected EOF", file, err)
+		}
+		// FLAC's frames are small enough that most of the audio survives;
+		// this Ogg file keeps all its audio in one page, so none does.
+		wantPartial := filepath.Ext(file) == ".flac"
+		if wantPartial && (p == nil || p.Seconds() < 0.1 || p.Seconds() > 0.49) {
+			t.Errorf("%s cut short: partial audio %v", file, p)
+		}
+		// Cut inside the headers: an error and no audio.
+		if err := os.WriteFile(path, data[:40], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := DecodeFile(path); err == nil || p != nil {
+			t.Errorf("%s cut to 40 bytes: %v, %v", file, p, err)
+		}
+	}
+}
+
+// Misnamed files decode by content.
+func TestDecodeMisnamed(t *testing.T) {
+	data, err := os.ReadFile("testdata/sine1k_22050_mono.flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "really-flac.mp3")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeFile(path); err != nil {
+		t.Error(err)
+	}
+	if _, err := Decode(bytes.NewReader(data), "ogg"); err != nil {
+		t.Error(err)
+	}
+}
+
+// benchClip is 30 s of a synthetic mix (chords, noise bursts) written to
+// WAV and, where FFmpeg is installed, encoded to the other formats.
+var benchClip struct {
+	once  sync.Once
+	dir   string
+	files map[string]string
+	err   error
+}
+
+func benchFiles(b *testing.B) map[string]string {
+	benchClip.once.Do(func() {
+		dir, err := os.MkdirTemp("", "audio-bench")
+		if err != nil {
+			benchClip.err = err
+			return
+		}
+		benchClip.dir = dir
+		p := NewPCM(30 * SampleRate)
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := range p.Frames() {
+			t := float64(i) / SampleRate
+			v := 0.2*math.Sin(2*math.Pi*220*t) + 0.15*math.Sin(2*math.Pi*277.2*t) + 0.1*math.Sin(2*math.Pi*329.6*t)
+			if math.Mod(t, 0.5) < 0.05 {
+				v += 0.3 * (rng.Float64()*2 - 1)
+			}
+			p.Samples[2*i] = float32(v)
+			p.Samples[2*i+1] = float32(0.9 * v)
+		}
+		var buf bytes.Buffer
+		WriteWAV(&buf, p)
+		wav := filepath.Join(dir, "clip.wav")
+		if err := os.WriteFile(wav, buf.Bytes(), 0o644); err != nil {
+			benchClip.err = err
+			return
+		}
+		benchClip.files = map[string]string{"wav": wav}
+		if _, err := exec.LookPath("ffmpeg"); err != nil {
+			return
+		}
+		for ext, args := range map[string][]string{
+			"mp3":  {"-c:a", "libmp3lame", "-b:a", "128k"},
+			"flac": {},
+			"ogg":  {"-c:a", "libvorbis", "-q:a", "5"},
+		} {
+			out := filepath.Join(dir, "clip."+ext)
+			cmd := exec.Command("ffmpeg", append(append([]string{"-v", "error", "-y", "-i", wav}, args...), out)...)
+			if err := cmd.Run(); err == nil {
+				benchClip.files[ext] = out
+			}
+		}
+	})
+	if benchClip.err != nil {
+		b.Fatal(benchClip.err)
+	}
+	return benchClip.files
+}
+
+func benchmarkDecode(b *testing.B, format string) {
+	path, ok := benchFiles(b)[format]
+	if !ok {
+		b.Skipf("no %s clip (FFmpeg missing?)", format)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	var seconds float64
+	for b.Loop() {
+		p, err := Decode(bytes.NewReader(data), format)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seconds = p.Seconds()
+	}
+	b.ReportMetric(seconds*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+}
+
+func BenchmarkDecodeWAV(b *testing.B)  { benchmarkDecode(b, "wav") }
+func BenchmarkDecodeMP3(b *testing.B)  { benchmarkDecode(b, "mp3") }
+func BenchmarkDecodeFLAC(b *testing.B) { benchmarkDecode(b, "flac") }
+func BenchmarkDecodeOgg(b *testing.B)  { benchmarkDecode(b, "ogg") }
