@@ -514,17 +514,18 @@ var truePeakPhases = [4][12]float64{
 }
 
 // truePeakBound holds, per tap, the largest magnitude of that tap over the
-// four phases: sum_k truePeakBound[k]*|x[n-k]| bounds every output at n, and
-// costs a quarter of computing them. truePeakGain is its sum, which bounds
-// the outputs by the window's largest input.
+// four phases: sum_k truePeakBound[k]*|x[n-k]| bounds every output at n at
+// a quarter of the cost of computing them. truePeakGain, the largest sum of
+// absolute taps of a phase, bounds every output by the largest input in its
+// window.
 var truePeakBound, truePeakGain = func() (b [12]float64, g float64) {
 	for _, ph := range truePeakPhases {
+		var s float64
 		for k, h := range ph {
 			b[k] = max(b[k], math.Abs(h))
+			s += math.Abs(h)
 		}
-	}
-	for _, v := range b {
-		g += v
+		g = max(g, s)
 	}
 	return b, g
 }()

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/foreverfm/forever/audio"
 )
 
 // loudSeg describes a stretch of a test signal: a sine of the given
@@ -25,16 +27,26 @@ type loudSeg struct {
 
 // sines renders consecutive sine segments, interleaved, continuous in phase.
 func loudSines(rate, channels int, segs ...loudSeg) []float32 {
-	var out []float32
-	var phase float64
+	var n int
+	for _, s := range segs {
+		n += int(math.Round(s.seconds * float64(rate)))
+	}
+	out := make([]float32, 0, n*channels)
+	// A rotating phasor, renormalised now and then, is much cheaper than
+	// math.Sin for minutes of signal and as exact as a float32 needs.
+	re, im := 1.0, 0.0
 	for _, s := range segs {
 		a := math.Pow(10, s.dbfs/20)
-		n := int(math.Round(s.seconds * float64(rate)))
-		for i := 0; i < n; i++ {
-			v := float32(a * math.Sin(phase))
-			phase += 2 * math.Pi * s.freq / float64(rate)
-			for c := 0; c < channels; c++ {
+		c, sn := math.Cos(2*math.Pi*s.freq/float64(rate)), math.Sin(2*math.Pi*s.freq/float64(rate))
+		for i := 0; i < int(math.Round(s.seconds*float64(rate))); i++ {
+			v := float32(a * im)
+			for ch := 0; ch < channels; ch++ {
 				out = append(out, v)
+			}
+			re, im = re*c-im*sn, re*sn+im*c
+			if i%4096 == 0 {
+				g := 1 / math.Hypot(re, im)
+				re, im = re*g, im*g
 			}
 		}
 	}
@@ -313,7 +325,7 @@ func TestLoudnessAgainstFFmpeg(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			x, ch, rate := ffmpegDecodeNative(t, f)
-			want := ffmpegEBUR128(t, f)
+			want := ffmpegEBUR128(t, f, "")
 			l, err := MeasureLoudness(x, ch, rate)
 			if err != nil {
 				t.Fatal(err)
@@ -332,6 +344,32 @@ func TestLoudnessAgainstFFmpeg(t *testing.T) {
 				t.Errorf("true peak %.2f dBTP, ffmpeg %.2f", l.TruePeak, want.TruePeak)
 			}
 		})
+	}
+}
+
+// TestLoudnessAgainstFFmpegResampled resamples real music to other rates
+// with ffmpeg and compares both meters on the same samples, so that the
+// per-rate K-weighting is checked on music, not only on sines.
+func TestLoudnessAgainstFFmpegResampled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes real music")
+	}
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	files, _ := filepath.Glob(filepath.Join(loudnessTestdata(t), "music", "*.ogg"))
+	if len(files) == 0 {
+		t.Skip("no music in ../shared/testdata/music")
+	}
+	for _, rate := range []int{22050, 48000, 96000} {
+		r := strconv.Itoa(rate)
+		x, ch, _ := ffmpegDecodeNative(t, files[0], "-ar", r)
+		want := ffmpegEBUR128(t, files[0], "aresample="+r)
+		got := IntegratedLoudness(x, ch, rate)
+		t.Logf("%d Hz: ours %.2f LUFS, ffmpeg %.2f", rate, got, want.Integrated)
+		if d := math.Abs(got - want.Integrated); d > 0.2 {
+			t.Errorf("%d Hz: %.2f LUFS, ffmpeg %.2f", rate, got, want.Integrated)
+		}
 	}
 }
 
@@ -361,7 +399,7 @@ func loudnessTestdata(t testing.TB) string {
 }
 
 // ffmpegDecodeNative decodes a file at its native rate and layout to float32.
-func ffmpegDecodeNative(t testing.TB, path string) (samples []float32, channels, rate int) {
+func ffmpegDecodeNative(t testing.TB, path string, args ...string) (samples []float32, channels, rate int) {
 	t.Helper()
 	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "a:0",
 		"-show_entries", "stream=sample_rate,channels", "-of", "csv=p=0", path).Output()
@@ -374,7 +412,12 @@ func ffmpegDecodeNative(t testing.TB, path string) (samples []float32, channels,
 	}
 	rate, _ = strconv.Atoi(fields[0])
 	channels, _ = strconv.Atoi(fields[1])
-	raw, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "f32le", "-acodec", "pcm_f32le", "-").Output()
+	if len(args) == 2 && args[0] == "-ar" {
+		rate, _ = strconv.Atoi(args[1])
+	}
+	cmd := append([]string{"-v", "error", "-t", excerpt, "-i", path}, args...)
+	cmd = append(cmd, "-f", "f32le", "-acodec", "pcm_f32le", "-")
+	raw, err := exec.Command("ffmpeg", cmd...).Output()
 	if err != nil {
 		t.Fatalf("ffmpeg decode %s: %v", path, err)
 	}
@@ -385,6 +428,10 @@ func ffmpegDecodeNative(t testing.TB, path string) (samples []float32, channels,
 	return samples, channels, rate
 }
 
+// excerpt is how much of each recording the ffmpeg comparisons measure,
+// to keep the tests quick.
+const excerpt = "60"
+
 var (
 	ffmpegI   = regexp.MustCompile(`(?m)^\s*I:\s+(-?[\d.]+|-inf) LUFS`)
 	ffmpegLRA = regexp.MustCompile(`(?m)^\s*LRA:\s+(-?[\d.]+) LU`)
@@ -392,10 +439,17 @@ var (
 )
 
 // ffmpegEBUR128 runs ffmpeg's ebur128 filter and parses its summary.
-func ffmpegEBUR128(t testing.TB, path string) Loudness {
+// A non-empty pre is a filter chain run before the meter.
+func ffmpegEBUR128(t testing.TB, path, pre string) Loudness {
 	t.Helper()
-	out, err := exec.Command("ffmpeg", "-nostats", "-hide_banner", "-i", path,
-		"-filter_complex", "ebur128=peak=true", "-f", "null", "-").CombinedOutput()
+	filter := "ebur128=peak=true"
+	if pre != "" {
+		// ffmpeg's true peak oversampling is slow; only loudness is
+		// compared after resampling.
+		filter = pre + ",ebur128"
+	}
+	out, err := exec.Command("ffmpeg", "-nostats", "-hide_banner", "-t", excerpt, "-i", path,
+		"-filter_complex", filter, "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ffmpeg ebur128 %s: %v\n%s", path, err, out)
 	}
@@ -414,7 +468,11 @@ func ffmpegEBUR128(t testing.TB, path string) Loudness {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		return v
 	}
-	return Loudness{Integrated: parse(ffmpegI), Range: parse(ffmpegLRA), TruePeak: parse(ffmpegTP)}
+	l := Loudness{Integrated: parse(ffmpegI), Range: parse(ffmpegLRA), TruePeak: math.NaN()}
+	if pre == "" {
+		l.TruePeak = parse(ffmpegTP)
+	}
+	return l
 }
 
 // BenchmarkLoudness reports x real time for a full measurement (integrated,
@@ -449,4 +507,24 @@ func BenchmarkIntegratedLoudness(b *testing.B) {
 		IntegratedLoudness(x, 2, rate)
 	}
 	b.ReportMetric(secs*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+}
+
+// BenchmarkLoudnessMusic measures real music (../shared/testdata/music),
+// decoded once, at 44.1 kHz stereo.
+func BenchmarkLoudnessMusic(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(loudnessTestdata(b), "music", "*.ogg"))
+	if len(files) == 0 {
+		b.Skip("no music")
+	}
+	p, err := audio.DecodeFile(files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := MeasureLoudness(p.Samples, audio.Channels, audio.SampleRate); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(p.Seconds()*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
 }
