@@ -553,29 +553,45 @@ func (p *peakMeter) reset() {
 // peak. Interpolation is skipped for chunks that cannot beat the peak found
 // so far, which keeps the cost small for most music.
 func (p *peakMeter) write(run []float32, c, ch int) float64 {
-	var speak float64
+	const hl = tpTaps - 1
+	if cap(p.hist) < hl+tpChunk {
+		h := make([]float64, hl, hl+tpChunk)
+		copy(h, p.hist)
+		p.hist = h
+	}
+	buf := p.hist[:hl+tpChunk]
+	var hmax float64
+	for _, v := range buf[:hl] {
+		hmax = max(hmax, math.Abs(v))
+	}
+	var speak float32
 	for start := c; start < len(run); start += tpChunk * ch {
 		end := min(len(run), start+tpChunk*ch)
-		h := p.hist[:tpTaps-1]
-		var cmax float64
-		for _, v := range h {
-			cmax = max(cmax, math.Abs(v))
-		}
+		m := hl
+		var cmax float32
 		for i := start; i < end; i += ch {
-			x := finiteSample(run[i])
-			h = append(h, x)
-			cmax = max(cmax, math.Abs(x))
+			x := run[i]
+			if x-x != 0 { // NaN or Inf
+				x = 0
+			}
+			buf[m] = float64(x)
+			m++
+			cmax = max(cmax, x, -x)
 		}
 		speak = max(speak, cmax)
-		if p.oversample && cmax*truePeakGain > max(p.peak, speak) {
-			p.interpolate(h)
+		if p.oversample && max(hmax, float64(cmax))*truePeakGain > max(p.peak, float64(speak)) {
+			p.interpolate(buf[:m])
 		}
-		// Keep the last tpTaps-1 samples as history for the next chunk.
-		n := copy(h, h[len(h)-(tpTaps-1):])
-		p.hist = h[:n]
+		// The chunk's tail is the next chunk's history.
+		copy(buf, buf[m-hl:m])
+		hmax = 0
+		for _, v := range buf[:hl] {
+			hmax = max(hmax, math.Abs(v))
+		}
 	}
-	p.peak = max(p.peak, speak)
-	return speak
+	p.hist = buf[:hl]
+	p.peak = max(p.peak, float64(speak))
+	return float64(speak)
 }
 
 // interpolate runs the four phases over h, whose first tpTaps-1 values are

@@ -430,7 +430,7 @@ func ffmpegDecodeNative(t testing.TB, path string, args ...string) (samples []fl
 
 // excerpt is how much of each recording the ffmpeg comparisons measure,
 // to keep the tests quick.
-const excerpt = "60"
+const excerpt = "30"
 
 var (
 	ffmpegI   = regexp.MustCompile(`(?m)^\s*I:\s+(-?[\d.]+|-inf) LUFS`)
