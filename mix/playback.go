@@ -52,7 +52,7 @@ func (r *reader) read(dst []float32) error {
 func (t *Track) label() string {
 	switch {
 	case t.Title != "":
-		return fmt.Sprintf("%q", t.Title)
+		return t.Title
 	case t.Source != "":
 		return t.Source
 	}
