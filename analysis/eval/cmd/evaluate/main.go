@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -388,7 +389,7 @@ func (m mean) pct() string {
 	return fmt.Sprintf("%.0f%% (%d/%d)", 100*m.sum/float64(m.n), int(math.Round(m.sum)), m.n)
 }
 
-func report(w *os.File, items []*item, o options) {
+func report(w io.Writer, items []*item, o options) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	var (
 		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
