@@ -477,3 +477,15 @@ func (r ctxReader) Read(p []byte) (int, error) {
 	}
 	return r.r.Read(p)
 }
+
+// DefaultCacheDir is where a program keeps its analysis cache unless told
+// otherwise: forever/analysis under the user's cache directory
+// (os.UserCacheDir), or under the system's temporary directory when there
+// is none.
+func DefaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "forever", "analysis")
+}

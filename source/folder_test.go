@@ -194,3 +194,34 @@ func TestSplitName(t *testing.T) {
 		}
 	}
 }
+
+// TestFolderSharedMusic lists and plays the real recordings in ../shared.
+func TestFolderSharedMusic(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "testdata", "music")
+	ts, err := Folder{Dir: dir}.Tracks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) == 0 {
+		t.Skip("no music in", dir)
+	}
+	shortest := ts[0]
+	for _, tr := range ts {
+		if tr.Title == "" || tr.Artist == "" || tr.Duration <= 0 {
+			t.Errorf("%s: %+v", tr.ID, tr)
+		}
+		if tr.Duration < shortest.Duration {
+			shortest = tr
+		}
+	}
+	if testing.Short() {
+		return
+	}
+	p, err := shortest.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(p.Seconds()-shortest.Duration) > 0.05 {
+		t.Errorf("%s: decoded %.3f s, tags say %.3f s", shortest.ID, p.Seconds(), shortest.Duration)
+	}
+}

@@ -52,6 +52,7 @@ const (
 	maxTagFrame  = 64 << 10
 	maxTagBlocks = 4096 // FLAC metadata blocks, ID3 frames, RIFF chunks, Ogg pages
 	mp3SyncScan  = 8 << 10
+	mp3Sample    = 128 << 10 // bytes of frames measured for an MP3's mean bitrate
 	oggTailScan  = 64 << 10
 )
 
@@ -861,6 +862,10 @@ func findMP3Frame(r io.ReaderAt, start, size int64) (int64, mp3Frame, bool) {
 			if g, ok := parseMP3Header(h); ok && g.version == f.version && g.layer == f.layer && g.sampleRate == f.sampleRate {
 				return start + int64(i), f, true
 			}
+			// A single frame followed by trailing tags.
+			if s := string(h[:3]); s == "TAG" || s == "APE" || s == "LYR" || s == "ID3" {
+				return start + int64(i), f, true
+			}
 		}
 	}
 	return 0, mp3Frame{}, false
@@ -868,7 +873,8 @@ func findMP3Frame(r io.ReaderAt, start, size int64) (int64, mp3Frame, bool) {
 
 // mp3Duration reads a Xing/Info or VBRI header in the first frame, at off,
 // for the number of frames, and otherwise estimates the duration of the
-// audio running to end from the first frame's bitrate.
+// audio running to end from the mean length of the frames in the first
+// mp3Sample bytes, which is exact for constant bitrates.
 func mp3Duration(r io.ReaderAt, off, end int64, f mp3Frame) float64 {
 	side := 32
 	switch {
@@ -879,20 +885,41 @@ func mp3Duration(r io.ReaderAt, off, end int64, f mp3Frame) float64 {
 	case f.version != 1:
 		side = 9
 	}
+	perFrame := float64(f.samples()) / float64(f.sampleRate)
 	if f.layer == 3 {
 		if x := readAt(r, off+4+int64(side), 12); x != nil {
 			if tag := string(x[:4]); (tag == "Xing" || tag == "Info") && x[7]&1 != 0 {
-				frames := binary.BigEndian.Uint32(x[8:])
-				return float64(frames) * float64(f.samples()) / float64(f.sampleRate)
+				if n := binary.BigEndian.Uint32(x[8:]); n > 0 {
+					return float64(n) * perFrame
+				}
 			}
 		}
 		if v := readAt(r, off+4+32, 18); v != nil && string(v[:4]) == "VBRI" {
-			frames := binary.BigEndian.Uint32(v[14:])
-			return float64(frames) * float64(f.samples()) / float64(f.sampleRate)
+			if n := binary.BigEndian.Uint32(v[14:]); n > 0 {
+				return float64(n) * perFrame
+			}
 		}
 	}
-	if end <= off || f.bitrate <= 0 {
+	if end <= off {
 		return 0
 	}
-	return float64(end-off) * 8 / float64(f.bitrate*1000)
+	n := min(end-off, mp3Sample)
+	b := readAt(r, off, int(n))
+	if b == nil {
+		return 0
+	}
+	frames, pos := 0, 0
+	for pos+4 <= len(b) {
+		g, ok := parseMP3Header(b[pos:])
+		if !ok || g.sampleRate != f.sampleRate || g.layer != f.layer {
+			break
+		}
+		frames++
+		pos += g.length
+	}
+	if frames == 0 {
+		return 0
+	}
+	meanLen := float64(min(pos, len(b))) / float64(frames)
+	return float64(end-off) / meanLen * perFrame
 }

@@ -171,3 +171,47 @@ func FuzzReadTags(f *testing.F) {
 		}
 	})
 }
+
+// TestReadTagsMinimp3 checks the MP3 frame finder and duration estimate
+// on the minimp3 conformance streams, against the length of their
+// reference PCM (16-bit, at the stream's rate and channel count).
+func TestReadTagsMinimp3(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "testdata", "minimp3")
+	for _, name := range []string{
+		// Constant bitrate, or variable with a Xing header. (A variable
+		// bitrate without one, like l3-he_44khz, is only estimated, here
+		// 16% long.)
+		"M2L3_compl24", "M2L3_noise", "l3-si", "l3-si_block", "l3-si_huff",
+		"l3-test46", "l3-nonstandard-sin1k0db_lame_vbrtag", "l3-compl",
+	} {
+		bit, err := os.ReadFile(filepath.Join(dir, name+".bit"))
+		if err != nil {
+			t.Skip(err)
+		}
+		pcm, err := os.Stat(filepath.Join(dir, name+".pcm"))
+		if err != nil {
+			t.Skip(err)
+		}
+		tags, err := ReadTags(bytes.NewReader(bit), int64(len(bit)))
+		if err != nil || tags.Format != "mp3" {
+			t.Errorf("%s: %+v, %v", name, tags, err)
+			continue
+		}
+		off, f, _ := findMP3Frame(bytes.NewReader(bit), 0, int64(len(bit)))
+		channels := 2
+		if f.mono {
+			channels = 1
+		}
+		want := float64(pcm.Size()) / float64(2*channels*f.sampleRate)
+		// The reference omits the decoder delay: allow two frames.
+		if tol := 2 * float64(f.samples()) / float64(f.sampleRate); math.Abs(tags.Duration-want) > max(tol, 0.02*want) {
+			t.Errorf("%s (offset %d, %+v): Duration %.3f, reference %.3f", name, off, f, tags.Duration, want)
+		}
+	}
+	// Free-format streams are not decodable here, and are rejected.
+	if free, err := os.ReadFile(filepath.Join(dir, "l3-he_free.bit")); err == nil {
+		if _, err := ReadTags(bytes.NewReader(free), int64(len(free))); !errors.Is(err, ErrUnknownFormat) {
+			t.Errorf("free format: %v", err)
+		}
+	}
+}
