@@ -117,8 +117,8 @@ var ErrMeterFormat = errors.New("analysis: unsupported format for loudness meter
 // LoudnessMeter measures loudness incrementally, for streams such as a live
 // mix: write interleaved samples in pieces of any length, and read the
 // momentary, short-term, integrated loudness, range and peaks at any time.
-// It keeps one float64 per 100 ms written (about 7 MB a day) for the gated
-// measures; Reset starts over. A LoudnessMeter is not safe for concurrent
+// It keeps two float64 per 100 ms written (about 14 MB a day) for the
+// gated measures; Reset starts over. A LoudnessMeter is not safe for concurrent
 // use.
 type LoudnessMeter struct {
 	channels   int

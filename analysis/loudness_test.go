@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -527,4 +528,22 @@ func BenchmarkLoudnessMusic(b *testing.B) {
 		}
 	}
 	b.ReportMetric(p.Seconds()*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
+}
+
+// A streaming meter fed in pieces, as a mixer would feed it.
+func ExampleLoudnessMeter() {
+	m, err := NewLoudnessMeter(2, 48000)
+	if err != nil {
+		panic(err)
+	}
+	// EBU Tech 3341 case 1: a 1 kHz sine at -23 dBFS on both channels.
+	x := loudSines(48000, 2, loudSeg{20, 1000, -23})
+	for len(x) > 0 {
+		n := min(len(x), 4800) // 50 ms at a time
+		m.Write(x[:n])
+		x = x[n:]
+	}
+	fmt.Printf("integrated %.1f LUFS, short-term %.1f LUFS, range %.1f LU, true peak %.1f dBTP\n",
+		m.Integrated(), m.ShortTerm(), m.Range(), m.TruePeak())
+	// Output: integrated -23.0 LUFS, short-term -23.0 LUFS, range 0.0 LU, true peak -23.0 dBTP
 }
