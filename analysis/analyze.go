@@ -60,6 +60,20 @@ func rhythm(f *features, a *Analysis) {
 	}
 	per := localPeriods(f.onset, periodOf(bpm))
 	frames := trackBeats(f.onset, per)
+	factor, parity := metricalLevel(f.lowMid, frames, bpm)
+	switch factor {
+	case 0.5:
+		half := frames[:0]
+		for i := parity; i < len(frames); i += 2 {
+			half = append(half, frames[i])
+		}
+		frames = half
+	case 2:
+		for i := range per {
+			per[i] /= 2
+		}
+		frames = trackBeats(f.onset, per)
+	}
 	times := refineBeats(frames, f.onset)
 	if len(times) >= 4 {
 		if t := fitTempo(times); t > 0 {

@@ -59,7 +59,9 @@ func localPeriods(onset []float32, p0 float64) []float64 {
 					m = l
 				}
 			}
-			if r[m] > 0 {
+			// Only a real peak inside the band counts: at the band's edge
+			// the maximum is just the slope of a peak outside it.
+			if m > lo && m < hi && r[m] > 0 && r[m] >= r[m-1] && r[m] >= r[m+1] {
 				off := 0.0
 				if d := r[m-1] - 2*r[m] + r[m+1]; d < 0 {
 					off = 0.5 * (r[m-1] - r[m+1]) / d
@@ -236,4 +238,55 @@ func fitTempo(times []float64) float64 {
 		return 0
 	}
 	return 60 / slope
+}
+
+// Metrical level. The autocorrelation and the prior pick a pulse, but a
+// drum pattern can make the half or double tempo just as periodic. The
+// beat itself settles it, using the onsets below 2.5 kHz (kicks, snares,
+// bass; not hi-hats): when every other tracked beat is weak, the tracker
+// is on the eighth notes of a half-time groove and the beat is every
+// second one; when the points halfway between beats are as strong as the
+// beats, the tracker is on half notes and the beat is twice as fast.
+const (
+	halfBelow   = 0.30 // weak/strong beat ratio below which the tempo halves
+	doubleAbove = 0.85 // midpoint/beat ratio above which the tempo doubles
+	slowestBeat = 55.0 // BPM: never halve below this
+	fastestBeat = 180.0
+)
+
+// metricalLevel returns 0.5, 1 or 2: the factor to apply to the tempo
+// tracked at bpm with beats at frames.
+func metricalLevel(lowMid []float32, frames []int, bpm float64) (factor float64, parity int) {
+	if len(frames) < 16 {
+		return 1, 0
+	}
+	var sum [2]float64
+	var cnt [2]int
+	var on, mid float64
+	for i, b := range frames {
+		s := maxAround(lowMid, b, 1)
+		sum[i%2] += s
+		cnt[i%2]++
+		on += s
+		if i+1 < len(frames) {
+			mid += maxAround(lowMid, (b+frames[i+1])/2, 1)
+		}
+	}
+	even, odd := sum[0]/float64(cnt[0]), sum[1]/float64(cnt[1])
+	strong, weak := max(even, odd), min(even, odd)
+	if odd > even {
+		parity = 1
+	}
+	if strong <= 0 {
+		return 1, 0
+	}
+	if bpm/2 >= slowestBeat && weak/strong < halfBelow {
+		return 0.5, parity
+	}
+	on /= float64(len(frames))
+	mid /= float64(len(frames) - 1)
+	if bpm*2 <= fastestBeat && mid/on > doubleAbove {
+		return 2, 0
+	}
+	return 1, 0
 }

@@ -21,6 +21,7 @@ const (
 	melLo     = 30.0                 // lowest mel edge, Hz
 	melHi     = 11025.0              // highest mel edge, Hz
 	bassBands = 6                    // mel bands below ~200 Hz, for downbeats
+	midBands  = 20                   // mel bands below ~2.5 kHz, for metrical levels
 	chromaLo  = 55.0                 // chroma range, Hz
 	chromaHi  = 5000.0
 	floorDB   = -100.0 // level of digital silence in every dB feature
@@ -45,6 +46,7 @@ type features struct {
 	loud     []float32 // n, frame level in dB re a full-scale sine
 	onset    []float32 // n, onset strength (rectified log-mel flux, local mean removed)
 	bass     []float32 // n, onset strength of the bass bands
+	lowMid   []float32 // n, onset strength below ~2.5 kHz: kicks, snares, bass, not hats
 	duration float64   // seconds
 }
 
@@ -200,7 +202,7 @@ func extract(ctx context.Context, p *audio.PCM) (*features, error) {
 		}
 		e.frame1(f, t, ring)
 	}
-	f.onset, f.bass = onsetStrength(f)
+	f.onset, f.bass, f.lowMid = onsetStrength(f)
 	return f, nil
 }
 
@@ -254,9 +256,8 @@ func (e *extractor) frame1(f *features, t int, ring []float64) {
 	}
 	ch[0] += ch[12]
 	crow := f.chroma[t*12 : (t+1)*12]
-	for i := range crow {
-		// Pitch class 0 is A in MIDI-from-440 terms; rotate so 0 is C.
-		crow[i] = float32(ch[(i+3)%12])
+	for i := range crow { // MIDI note numbers put C at 0 mod 12
+		crow[i] = float32(ch[i])
 	}
 }
 
@@ -274,10 +275,11 @@ func dB(p float64) float64 {
 // passages do not read as constant onsets. It also returns the same
 // envelope over the bass bands alone, which marks kick drums and bass
 // notes for downbeat detection.
-func onsetStrength(f *features) (onset, bass []float32) {
+func onsetStrength(f *features) (onset, bass, lowMid []float32) {
 	n := f.n
 	onset = make([]float32, n)
 	bass = make([]float32, n)
+	lowMid = make([]float32, n)
 	// Floor each band 80 dB below the track's loudest band value so that
 	// noise in near-silence does not produce flux.
 	peak := float32(floorDB)
@@ -288,7 +290,7 @@ func onsetStrength(f *features) (onset, bass []float32) {
 	for t := 1; t < n; t++ {
 		cur := f.mel[t*nMel : (t+1)*nMel]
 		prev := f.mel[(t-1)*nMel : t*nMel]
-		var s, sb float32
+		var s, sb, sm float32
 		for b := range cur {
 			d := max(cur[b], fl) - max(prev[b], fl)
 			if d > 0 {
@@ -296,14 +298,19 @@ func onsetStrength(f *features) (onset, bass []float32) {
 				if b < bassBands {
 					sb += d
 				}
+				if b < midBands {
+					sm += d
+				}
 			}
 		}
 		onset[t] = s / nMel
 		bass[t] = sb / bassBands
+		lowMid[t] = sm / midBands
 	}
 	subtractLocalMean(onset, framesIn(0.5))
 	subtractLocalMean(bass, framesIn(0.5))
-	return onset, bass
+	subtractLocalMean(lowMid, framesIn(0.5))
+	return onset, bass, lowMid
 }
 
 // subtractLocalMean removes the mean over a centred window of 2r+1 frames

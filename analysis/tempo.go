@@ -10,7 +10,7 @@ const (
 	minBPM   = 40.0
 	maxBPM   = 240.0
 	priorBPM = 120.0 // centre of the perceptual tempo prior
-	priorOct = 1.0   // its width, octaves (one standard deviation)
+	priorOct = 0.5   // its width, octaves (one standard deviation)
 )
 
 // periodOf converts BPM to a beat period in frames, and back.
@@ -74,9 +74,9 @@ type tempoCandidate struct {
 	score float64 // comb score times prior
 }
 
-// tempoScores evaluates a comb filter over the autocorrelation for every
-// tempo on a fine logarithmic grid: a tempo is supported by peaks at one to
-// four times its period. The log-Gaussian prior around 120 BPM expresses
+// tempoScores evaluates every tempo on a fine logarithmic grid: the
+// autocorrelation at its period, with a little support from the bar-level
+// and off-beat periods (twice and half the period). The log-Gaussian prior around 120 BPM expresses
 // which metrical level listeners tap to.
 func tempoScores(r []float64) []tempoCandidate {
 	const steps = 800
@@ -84,13 +84,7 @@ func tempoScores(r []float64) []tempoCandidate {
 	for i := range steps {
 		bpm := minBPM * math.Pow(maxBPM/minBPM, float64(i)/(steps-1))
 		p := periodOf(bpm)
-		var s float64
-		for k := 1; k <= 4; k++ {
-			s += peakAt(r, float64(k)*p) / float64(k+1) * 2
-		}
-		// Half-period peaks (off-beats) support a tempo a little too: a
-		// pulse whose subdivisions are also present is more beat-like.
-		s += 0.25 * peakAt(r, p/2)
+		s := peakAt(r, p) + 0.25*(peakAt(r, 2*p)+peakAt(r, p/2))
 		z := math.Log2(bpm/priorBPM) / priorOct
 		prior := math.Exp(-0.5 * z * z)
 		out = append(out, tempoCandidate{bpm: bpm, score: max(s, 0) * prior})

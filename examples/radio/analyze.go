@@ -166,4 +166,3 @@ func trim(s string, n int) string {
 	}
 	return "…" + s[len(s)-n+1:]
 }
-
