@@ -138,7 +138,7 @@ func fileTrack(path string, log *slog.Logger) (Track, error) {
 	if !fi.Mode().IsRegular() {
 		return Track{}, fmt.Errorf("source: %s: not a regular file", abs)
 	}
-	tags, err := ReadTags(fh, fi.Size())
+	tags, err := ReadTags(newHeadReader(fh, fi.Size()), fi.Size())
 	if err != nil {
 		return Track{}, fmt.Errorf("source: %s: %w", abs, err)
 	}

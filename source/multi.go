@@ -33,7 +33,7 @@ func (m Multi) Tracks(ctx context.Context) ([]Track, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
-			log.Warn("source: leaving out a source that failed", "source", i, "err", err)
+			log.Warn("source: leaving out a source that failed", "index", i, "type", fmt.Sprintf("%T", s), "err", err)
 			errs = append(errs, err)
 			continue
 		}

@@ -246,7 +246,8 @@ func splitTitle(s string) (artist, title string) {
 // Playlist is a Source of the tracks of an M3U, M3U8 or PLS playlist, a
 // local file or an http(s) URL. Its entries may be local files (paths
 // relative to the playlist, absolute, or file: URLs) or http(s) URLs;
-// entries of a remote playlist resolve against its URL. The playlist is
+// entries of a remote playlist resolve against its URL, and may not name
+// local files. The playlist is
 // read afresh on each call to Tracks.
 type Playlist struct {
 	Path string
@@ -329,6 +330,8 @@ func (p Playlist) entryTrack(e Entry, base *url.URL, dir string, log *slog.Logge
 	switch {
 	case isURL && (u.Scheme == "http" || u.Scheme == "https"):
 		return p.HTTP.Track(loc)
+	case isURL && u.Scheme == "file" && base != nil:
+		return Track{}, errors.New("a remote playlist may not name local files")
 	case isURL && u.Scheme == "file":
 		if u.Host != "" && u.Host != "localhost" {
 			return Track{}, fmt.Errorf("file URL on another host %q", u.Host)

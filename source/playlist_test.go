@@ -145,7 +145,7 @@ func TestPlaylistRemote(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /lists/radio.pls", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "audio/x-scpls")
-		w.Write([]byte("[playlist]\nFile1=../tracks/one.wav\nTitle1=DJ - One\nFile2=/tracks/two.wav\nNumberOfEntries=2\n"))
+		w.Write([]byte("[playlist]\nFile1=../tracks/one.wav\nTitle1=DJ - One\nFile2=/tracks/two.wav\nFile3=file:///etc/passwd\nNumberOfEntries=3\n"))
 	})
 	mux.HandleFunc("GET /tracks/", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(wav)

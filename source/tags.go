@@ -123,6 +123,26 @@ func ReadTags(r io.ReaderAt, size int64) (Tags, error) {
 	return t, nil
 }
 
+// headReader serves reads within the first bytes of a file from memory:
+// reading tags makes many small reads there, a system call each.
+type headReader struct {
+	r    io.ReaderAt
+	head []byte
+}
+
+func newHeadReader(r io.ReaderAt, size int64) headReader {
+	b := make([]byte, min(size, 16<<10))
+	n, _ := r.ReadAt(b, 0)
+	return headReader{r, b[:n]}
+}
+
+func (h headReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= 0 && off+int64(len(p)) <= int64(len(h.head)) {
+		return copy(p, h.head[off:]), nil
+	}
+	return h.r.ReadAt(p, off)
+}
+
 // sniffFormat names the format of encoded audio from its first bytes (at
 // least 12 are needed, a few kilobytes let it find MP3 frames after junk or
 // a short ID3 tag). It returns "" when it cannot tell.
