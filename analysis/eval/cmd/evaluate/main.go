@@ -19,7 +19,7 @@
 //
 //	go run ./analysis/eval/cmd/evaluate            # demo + shared music
 //	go run ./analysis/eval/cmd/evaluate -aubio     # side by side with aubio
-//	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples
+//	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples -match 'loop_*'
 package main
 
 import (
@@ -58,6 +58,7 @@ func main() {
 	flag.BoolVar(&o.aubio, "aubio", false, "also run aubio tempo and aubio beat on every file and compare")
 	flag.StringVar(&o.fetch, "fetch", "", "comma-separated Debian packages of music to apt-get download into the temporary directory (e.g. sonic-pi-samples,nexuiz-music)")
 	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
+	flag.StringVar(&o.match, "match", "", "only fetched files whose base name matches this glob (e.g. 'loop_*' for sonic-pi-samples, whose other files are one-shot hits)")
 	flag.Float64Var(&o.tol, "tol", 0.04, "relative tempo tolerance")
 	flag.StringVar(&o.keep, "keep", "", "keep rendered and fetched files in this directory instead of a temporary one")
 	flag.Usage = func() {
@@ -82,6 +83,7 @@ type options struct {
 	aubio      bool
 	fetch      string
 	maxFiles   int
+	match      string
 	tol        float64
 	keep       string
 	extra      []string
@@ -130,7 +132,7 @@ func run(ctx context.Context, o options) error {
 		music = sharedMusic()
 	}
 	if music != "" && music != "-" {
-		files, err := audioFiles(music, 0)
+		files, err := audioFiles(music, "", 0)
 		if err != nil {
 			return err
 		}
@@ -143,7 +145,7 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.fetch != "" {
 		for _, pkg := range strings.Split(o.fetch, ",") {
-			files, err := fetchPackage(ctx, dir, strings.TrimSpace(pkg), o.maxFiles)
+			files, err := fetchPackage(ctx, dir, strings.TrimSpace(pkg), o.match, o.maxFiles)
 			if err != nil {
 				slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
 				continue
@@ -253,13 +255,20 @@ func sharedMusic() string {
 
 var audioExt = map[string]bool{".wav": true, ".mp3": true, ".flac": true, ".ogg": true}
 
-// audioFiles lists the audio files under dir in name order, at most max
-// of them (0: all), preferring a spread over the whole listing.
-func audioFiles(dir string, max int) ([]string, error) {
+// audioFiles lists the audio files under dir whose base names match the
+// glob match (all when empty), in name order, at most max of them (0: all)
+// spread over the whole listing.
+func audioFiles(dir, match string, max int) ([]string, error) {
+	if _, err := filepath.Match(match, ""); err != nil {
+		return nil, fmt.Errorf("bad -match pattern %q: %w", match, err)
+	}
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if ok, _ := filepath.Match(match, d.Name()); match != "" && !ok {
+			return nil
 		}
 		if !d.IsDir() && audioExt[strings.ToLower(filepath.Ext(p))] {
 			files = append(files, p)
@@ -282,7 +291,7 @@ func audioFiles(dir string, max int) ([]string, error) {
 
 // fetchPackage downloads a Debian package with apt-get and extracts its
 // audio files into dir. Nothing fetched goes into the repository.
-func fetchPackage(ctx context.Context, dir, pkg string, max int) ([]string, error) {
+func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]string, error) {
 	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`).MatchString(pkg) {
 		return nil, fmt.Errorf("bad package name %q", pkg)
 	}
@@ -306,7 +315,7 @@ func fetchPackage(ctx context.Context, dir, pkg string, max int) ([]string, erro
 			return nil, fmt.Errorf("dpkg-deb -x %s: %w\n%s", debs[0], err, out)
 		}
 	}
-	return audioFiles(root, max)
+	return audioFiles(root, match, max)
 }
 
 var aubioBPM = regexp.MustCompile(`([\d.]+)\s*bpm`)
