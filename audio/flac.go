@@ -26,10 +26,10 @@ func decodeFLAC(r io.Reader) (*native, error) {
 		return nil, fmt.Errorf("%d samples declared: %w", info.NSamples, ErrTooLong)
 	}
 	scale := 1 / float32(uint64(1)<<(bits-1))
-	// The declared length sizes the output, but only up to ten minutes:
-	// the header is not trusted for a larger allocation before the data
+	// The declared length sizes the output, but only up to 16 MB: the
+	// header is not trusted for a larger allocation before the data
 	// proves it.
-	out := make([]float32, 0, min(int(info.NSamples), 600*rate)*ch)
+	out := make([]float32, 0, min(int(info.NSamples)*ch, 1<<22))
 	for {
 		f, err := st.ParseNext()
 		if err != nil {
