@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -426,5 +427,51 @@ func TestCachePrune(t *testing.T) {
 	last.Fingerprint = "19"
 	if got, _ := c.Lookup(ctx, last); got == nil {
 		t.Error("the most recent entry was pruned")
+	}
+}
+
+// TestCacheRoundTrip checks that an analysis comes back from disk exactly
+// as it went in, every field and float.
+func TestCacheRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	rich := func(ctx context.Context, p *audio.PCM) (*analysis.Analysis, error) {
+		a := &analysis.Analysis{
+			Version: analysis.Version, Duration: p.Seconds(), SampleRate: audio.SampleRate,
+			Tempo: 123.456789012345, TempoConfidence: 0.1 + 0.2, TimeSignature: 4, TimeSignatureConfidence: 1. / 3,
+			Key: 7, KeyConfidence: 0.5, Mode: 1, ModeConfidence: 0.25,
+			Loudness: -9.87654321, TruePeak: -0.1, Energy: 0.7, Danceability: 0.8,
+			EndOfFadeIn: 0.01, StartOfFadeOut: p.Seconds() - 0.01,
+		}
+		for i := range 8 {
+			q := analysis.Quantum{Start: float64(i) * 0.125, Duration: 0.125, Confidence: float64(i) / 7}
+			a.Beats = append(a.Beats, q)
+			a.Tatums = append(a.Tatums, q)
+			seg := analysis.Segment{Start: q.Start, Duration: q.Duration, Confidence: 0.9, LoudnessStart: -60, LoudnessMax: -12.5, LoudnessMaxTime: 0.01}
+			for k := range 12 {
+				seg.Pitches[k] = math.Sqrt(float64(k*i+1)) / 10
+				seg.Timbre[k] = math.Pi * float64(k-i)
+			}
+			a.Segments = append(a.Segments, seg)
+		}
+		a.Bars = []analysis.Quantum{{Start: 0, Duration: 0.5, Confidence: 1}, {Start: 0.5, Duration: 0.5, Confidence: 0.5}}
+		a.Sections = []analysis.Section{{Start: 0, Duration: 1, Confidence: 1, Loudness: -10, Tempo: 123.4, Key: 7, Mode: 1, TimeSignature: 4, Label: "intro"}}
+		return a, nil
+	}
+	tr := memTrack("rt", 0.1, 1, nil)
+	tr.Fingerprint = "rt"
+	want, _, err := (&Cache{Dir: t.TempDir()}).Analysis(ctx, tr, rich)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cache{Dir: t.TempDir()}
+	if _, err := c.Ensure(ctx, tr, rich); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Lookup(ctx, tr)
+	if err != nil || got == nil {
+		t.Fatalf("Lookup: %v, %v", got, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip changed the analysis:\n got %+v\nwant %+v", got, want)
 	}
 }
