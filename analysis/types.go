@@ -133,3 +133,18 @@ func (a *Analysis) Features(q Quantum, withPitch bool, dst []float64) []float64 
 	}
 	return dst
 }
+
+var pitchClassNames = [12]string{"C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"}
+
+// KeyName names a key as people write it, "A minor" or "Eb major", from the
+// Echo Nest's numbers: key 0-11 from C, mode 0 minor and 1 major. It returns
+// "" for a key out of range (the Echo Nest's -1 meant no key detected).
+func KeyName(key, mode int) string {
+	if key < 0 || key > 11 {
+		return ""
+	}
+	if mode == 0 {
+		return pitchClassNames[key] + " minor"
+	}
+	return pitchClassNames[key] + " major"
+}
