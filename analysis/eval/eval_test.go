@@ -243,3 +243,16 @@ func Example() {
 	fmt.Printf("F %.3f CMLt %.3f; tempo ok %v octave error %v\n", s.FMeasure, s.CMLt, ok, octave)
 	// Output: F 0.727 CMLt 0.500; tempo ok false octave error true
 }
+
+// One estimated class carries no information: exactly 0, where mir_eval
+// reports rounding noise.
+func TestSegmentsSingleClass(t *testing.T) {
+	ref := []Interval{{0, 10}, {10, 25}, {25, 40}}
+	s, err := EvaluateSegments(ref, []string{"a", "b", "c"}, []Interval{{0, 40}}, []string{"x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MutualInformation != 0 || s.NormalizedMutualInformation != 0 {
+		t.Errorf("MI %v NMI %v, want 0", s.MutualInformation, s.NormalizedMutualInformation)
+	}
+}

@@ -355,7 +355,15 @@ func (c *contingency) adjustedRand() float64 {
 
 // mutualInfo is the mutual information of the labellings in nats, computed
 // in mir_eval's (scikit-learn's) order of operations.
+//
+// When either labelling has a single class the information is exactly 0;
+// mir_eval's arithmetic leaves rounding noise of about 1e-16 there, which
+// its normalised score divides by 1e-10 into noise of up to 1e-5. We return
+// the exact 0 instead.
 func (c *contingency) mutualInfo() float64 {
+	if len(c.a) <= 1 || len(c.b) <= 1 {
+		return 0
+	}
 	n := float64(c.n)
 	var sa, sb float64
 	for _, v := range c.a {
