@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -488,4 +489,55 @@ func DefaultCacheDir() string {
 		d = os.TempDir()
 	}
 	return filepath.Join(d, "forever", "analysis")
+}
+
+// EnsureAll makes sure every track has an analysis, running Ensure on up
+// to workers tracks at once (0 means GOMAXPROCS), as a radio does for its
+// catalogue before choosing an order. It returns the tracks that have one,
+// in their original order, with their analyses. A track that cannot be
+// decoded or analysed is logged with its ID and source and left out; the
+// error is non-nil only when ctx ends first.
+func (c *Cache) EnsureAll(ctx context.Context, tracks []Track, analyze Analyzer, workers int) ([]Track, []*analysis.Analysis, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]*analysis.Analysis, len(tracks))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(tracks)) {
+		wg.Go(func() {
+			for i := range next {
+				a, err := c.Ensure(ctx, tracks[i], analyze)
+				if err != nil {
+					if ctx.Err() == nil {
+						c.log().Warn("source: skipping track", "track", tracks[i].ID, "source", tracks[i].Source, "err", err)
+					}
+					continue
+				}
+				results[i] = a
+			}
+		})
+	}
+feed:
+	for i := range tracks {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var ok []Track
+	var as []*analysis.Analysis
+	for i, a := range results {
+		if a != nil {
+			ok = append(ok, tracks[i])
+			as = append(as, a)
+		}
+	}
+	return ok, as, nil
 }

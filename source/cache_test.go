@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -473,5 +474,46 @@ func TestCacheRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("round trip changed the analysis:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestCacheEnsureAll(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for i := range 6 {
+		writeFile(t, dir, fmt.Sprintf("%d.wav", i), makeWAV(4410*(i+1), 44100, 2))
+	}
+	// Passes the listing's header check, fails to decode.
+	writeFile(t, dir, "3.wav", makeWAV(44100, 44100, 2)[:44])
+	tracks, err := Folder{Dir: dir}.Tracks(ctx)
+	if err != nil || len(tracks) != 6 {
+		t.Fatalf("%d tracks, %v", len(tracks), err)
+	}
+	log, logs := newLogger()
+	c := &Cache{Dir: t.TempDir(), Logger: log}
+	var an counter
+	ok, as, err := c.EnsureAll(ctx, tracks, an.analyze, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := trackIDs(ok), []string{"0.wav", "1.wav", "2.wav", "4.wav", "5.wav"}; !slices.Equal(got, want) {
+		t.Fatalf("IDs = %q, want %q", got, want)
+	}
+	for i, a := range as {
+		if want := ok[i].Duration; math.Abs(a.Duration-want) > 1e-9 {
+			t.Errorf("%s: analysis of %v s, track of %v s", ok[i].ID, a.Duration, want)
+		}
+	}
+	if !strings.Contains(logs.String(), filepath.Join(dir, "3.wav")) {
+		t.Errorf("bad track not logged by name:\n%s", logs)
+	}
+	// Again: all hits.
+	if _, _, err := c.EnsureAll(ctx, tracks, an.analyze, 0); err != nil || an.calls.Load() != 5 {
+		t.Errorf("second pass: %v, %d analyses, want 5", err, an.calls.Load())
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := c.EnsureAll(cctx, tracks, an.analyze, 2); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }
