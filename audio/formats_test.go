@@ -204,3 +204,52 @@ func BenchmarkDecodeWAV(b *testing.B)  { benchmarkDecode(b, "wav") }
 func BenchmarkDecodeMP3(b *testing.B)  { benchmarkDecode(b, "mp3") }
 func BenchmarkDecodeFLAC(b *testing.B) { benchmarkDecode(b, "flac") }
 func BenchmarkDecodeOgg(b *testing.B)  { benchmarkDecode(b, "ogg") }
+
+// MP3s made by FFmpeg (libmp3lame behind a "Lavc" tag) come out aligned
+// and exactly as long as their source too.
+func TestDecodeFFmpegMP3Gapless(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	p := NewPCM(2 * SampleRate)
+	at := []int{5000, 30000, 61000}
+	for _, f := range at {
+		for k := range 32 {
+			v := float32(0.9 * math.Exp(-float64(k)/4))
+			if k%2 == 1 {
+				v = -v
+			}
+			p.Samples[2*(f+k)], p.Samples[2*(f+k)+1] = v, v
+		}
+	}
+	dir := t.TempDir()
+	var wav bytes.Buffer
+	if err := WriteWAV(&wav, p); err != nil {
+		t.Fatal(err)
+	}
+	in, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "out.mp3")
+	if err := os.WriteFile(in, wav.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command("ffmpeg", "-v", "error", "-i", in, "-c:a", "libmp3lame", "-b:a", "192k", out).Run(); err != nil {
+		t.Fatal(err)
+	}
+	q, err := DecodeFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Frames() != p.Frames() {
+		t.Errorf("%d frames, want %d", q.Frames(), p.Frames())
+	}
+	for _, f := range at {
+		best := f
+		for i := f - 200; i < f+200; i++ {
+			if math.Abs(float64(q.Samples[2*i])) > math.Abs(float64(q.Samples[2*best])) {
+				best = i
+			}
+		}
+		if d := best - f; d < -SampleRate/1000 || d > SampleRate/1000 {
+			t.Errorf("click at %d decoded at %d", f, best)
+		}
+	}
+}

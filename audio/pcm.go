@@ -8,6 +8,18 @@
 // came in. Conversions to and from github.com/go-audio/audio buffers are
 // provided for callers who already use that ecosystem.
 //
+// MP3 files come out gapless: the decoder's own delay (529 samples, the
+// Layer III filterbank) is always removed, and when the file carries a
+// LAME/Info tag (as LAME, FFmpeg and audio/lame write it) so are the
+// encoder's delay and end padding, so sample n of the decode is sample n
+// of what was encoded. Untagged streams keep the unknown encoder delay
+// (576 samples, 13 ms, for LAME).
+//
+// Decoding never trusts a header for memory: input longer than
+// MaxDuration fails with ErrTooLong, truncated input returns the audio
+// read so far with an error wrapping io.ErrUnexpectedEOF, and a panic in a
+// third-party decoder becomes an error.
+//
 // MP3 encoding needs cgo (LAME) and lives in the sub-package audio/lame so
 // that this package, and everything that only decodes, builds with
 // CGO_ENABLED=0.
