@@ -87,6 +87,8 @@ type options struct {
 	tol        float64
 	keep       string
 	extra      []string
+
+	aubioStartup time.Duration // measured: aubio tempo on a 0.1 s file
 }
 
 // item is one audio file and what each side made of it.
@@ -162,6 +164,7 @@ func run(ctx context.Context, o options) error {
 		if _, err := exec.LookPath("aubio"); err != nil {
 			return fmt.Errorf("aubio not installed (apt install aubio-tools): %w", err)
 		}
+		o.aubioStartup = aubioStartup(ctx, dir)
 	}
 
 	for i, it := range items {
@@ -316,6 +319,29 @@ func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]strin
 		}
 	}
 	return audioFiles(root, match, max)
+}
+
+// aubioStartup times `aubio tempo` on a 0.1 s silent file, best of three:
+// what every aubio run pays before reading any audio.
+func aubioStartup(ctx context.Context, dir string) time.Duration {
+	path := filepath.Join(dir, "startup-silence.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		return 0
+	}
+	err = audio.WriteWAV(f, audio.NewPCM(audio.SampleRate/10))
+	if cerr := f.Close(); err != nil || cerr != nil {
+		return 0
+	}
+	best := time.Duration(math.MaxInt64)
+	for range 3 {
+		start := time.Now()
+		if err := exec.CommandContext(ctx, "aubio", "tempo", path).Run(); err != nil {
+			return 0
+		}
+		best = min(best, time.Since(start))
+	}
+	return best
 }
 
 var aubioBPM = regexp.MustCompile(`([\d.]+)\s*bpm`)
@@ -530,6 +556,9 @@ func report(w io.Writer, items []*item, o options) {
 		fmt.Fprintf(w, "speed, same files, one run, alternating: aubio tempo %.2f s, ours %.2f s; aubio/ours = %.2f (above 1: ours is faster)\n",
 			aubioTotal.Seconds(), oursTotal.Seconds(), aubioTotal.Seconds()/oursTotal.Seconds())
 		fmt.Fprintln(w, "(aubio's time is the `aubio tempo FILE` process, interpreter start included; ours is AnalyzeFile in-process, decoding included)")
+		if o.aubioStartup > 0 {
+			fmt.Fprintf(w, "aubio start-up alone (0.1 s file, best of 3): %.2f s per run\n", o.aubioStartup.Seconds())
+		}
 	}
 }
 
