@@ -1,6 +1,15 @@
 // Package source says where a radio's tracks come from: folders of audio
 // files, playlists, URLs, a SoundCloud-style API, the built-in demo
 // catalogue (sub-package demo), and the on-disk cache of their analyses.
+//
+// Listing is cheap and decoding is not, so the two are apart: a Source's
+// Tracks reads only names and tags, and each Track's Open decodes when the
+// track is about to be analysed or played. A radio lists its sources,
+// analyses the catalogue once through a Cache (Cache.EnsureAll), chooses
+// an order, and then, track by track, decodes the audio to play while the
+// Cache hands back the stored analysis (Cache.Analysis). Whatever cannot
+// be read is an error naming the file or URL, for the radio to log and
+// skip; listings log and leave out bad files themselves.
 package source
 
 import (
