@@ -19,9 +19,37 @@ func Analyze(ctx context.Context, p *audio.PCM) (*Analysis, error) {
 	if p == nil || p.Frames() == 0 {
 		return nil, ErrEmpty
 	}
-	f, err := extract(ctx, p)
+	// The loudness meter reads the PCM itself; it runs beside the STFT.
+	type level struct {
+		lufs, peak float64
+		err        error
+	}
+	levelc := make(chan level, 1)
+	go func() {
+		var l level
+		l.lufs, l.peak, l.err = loudness(ctx, p)
+		levelc <- l
+	}()
+	a, err := describe(ctx, p)
+	l := <-levelc
+	if err == nil {
+		err = l.err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("analysis: %w", err)
+	}
+	a.Loudness, a.TruePeak = l.lufs, l.peak
+	a.Energy = energy(a)
+	a.Danceability = danceability(a)
+	a.sanitize()
+	return a, nil
+}
+
+// describe computes everything but the loudness.
+func describe(ctx context.Context, p *audio.PCM) (*Analysis, error) {
+	f, err := extract(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	a := &Analysis{
 		Version:       Version,
@@ -31,23 +59,19 @@ func Analyze(ctx context.Context, p *audio.PCM) (*Analysis, error) {
 		Mode:          1,
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("analysis: %w", err)
+		return nil, err
 	}
 	rhythm(f, a)
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("analysis: %w", err)
+		return nil, err
 	}
 	a.Segments = segmentize(f)
 	a.Key, a.Mode, a.KeyConfidence, a.ModeConfidence = keyOf(chromaSummary(f, 0, f.n))
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("analysis: %w", err)
+		return nil, err
 	}
 	a.Sections = sectionize(f, a)
 	a.EndOfFadeIn, a.StartOfFadeOut = fades(f)
-	a.Loudness, a.TruePeak = loudness(p)
-	a.Energy = energy(a)
-	a.Danceability = danceability(a)
-	a.sanitize()
 	return a, nil
 }
 
@@ -164,11 +188,21 @@ func (a *Analysis) sanitize() {
 }
 
 // loudness measures the integrated loudness and true peak of p (EBU R128),
-// floored at AbsoluteGate so that silence stays representable in JSON.
-func loudness(p *audio.PCM) (lufs, peak float64) {
-	m, err := MeasureLoudness(p.Samples, audio.Channels, audio.SampleRate)
+// floored at AbsoluteGate so that silence stays representable in JSON. It
+// feeds the meter ten seconds at a time so that ctx can stop it.
+func loudness(ctx context.Context, p *audio.PCM) (lufs, peak float64, err error) {
+	m, err := NewLoudnessMeter(audio.Channels, audio.SampleRate)
 	if err != nil { // cannot happen for forever's fixed format
-		return AbsoluteGate, AbsoluteGate
+		return AbsoluteGate, AbsoluteGate, err
 	}
-	return max(m.Integrated, AbsoluteGate), max(m.TruePeak, AbsoluteGate)
+	const chunk = 10 * audio.SampleRate * audio.Channels
+	for s := p.Samples; len(s) > 0; {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		n := min(chunk, len(s))
+		m.Write(s[:n])
+		s = s[n:]
+	}
+	return max(m.Integrated(), AbsoluteGate), max(m.TruePeak(), AbsoluteGate), nil
 }

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"math"
+	"runtime"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 
@@ -166,8 +167,10 @@ func (d *decimator) sample(j int) float64 {
 	return (d.mono(i-1) + 3*d.mono(i) + 3*d.mono(i+1) + d.mono(i+2)) / 8
 }
 
-// extract runs the STFT over p and fills a features value. It checks ctx
-// every few hundred frames.
+// extract runs the STFT over p and fills a features value. The frames are
+// independent, so they are computed in as many contiguous runs as there
+// are cores (each with its own FFT plan and buffers); ctx is checked every
+// few hundred frames.
 func extract(ctx context.Context, p *audio.PCM) (*features, error) {
 	nSamples := p.Frames() / 2
 	n := nSamples/hopLen + 1
@@ -178,22 +181,45 @@ func extract(ctx context.Context, p *audio.PCM) (*features, error) {
 		loud:     make([]float32, n),
 		duration: p.Seconds(),
 	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/2048))
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			errs <- extractRange(ctx, f, p, w*n/workers, (w+1)*n/workers)
+		}()
+	}
+	var err error
+	for range workers {
+		if e := <-errs; e != nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.onset, f.bass, f.lowMid = onsetStrength(f)
+	return f, nil
+}
+
+// extractRange computes frames [t0, t1) of f.
+func extractRange(ctx context.Context, f *features, p *audio.PCM, t0, t1 int) error {
 	e := newExtractor()
 	d := &decimator{s: p.Samples}
-	// ring holds the decimated signal for the current window; frame t
-	// covers samples [t*hop - win/2, t*hop + win/2).
+	// ring holds the decimated signal for the current window: frame t
+	// covers analysis samples [t*hop - win/2, t*hop + win/2).
 	ring := make([]float64, winLen)
-	for j := range winLen / 2 {
-		ring[winLen/2+j] = sanitize(d.sample(j))
+	next := t0*hopLen - winLen/2 // next analysis sample to read into the ring
+	for i := range ring {
+		ring[i] = sanitize(d.sample(next))
+		next++
 	}
-	next := winLen / 2 // next analysis sample to read into the ring
-	for t := 0; t < n; t++ {
-		if t%256 == 0 {
+	for t := t0; t < t1; t++ {
+		if (t-t0)%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		if t > 0 {
+		if t > t0 {
 			copy(ring, ring[hopLen:])
 			for j := winLen - hopLen; j < winLen; j++ {
 				ring[j] = sanitize(d.sample(next))
@@ -202,8 +228,7 @@ func extract(ctx context.Context, p *audio.PCM) (*features, error) {
 		}
 		e.frame1(f, t, ring)
 	}
-	f.onset, f.bass, f.lowMid = onsetStrength(f)
-	return f, nil
+	return nil
 }
 
 // sanitize maps NaN and infinities (from corrupt decoders) to silence and
