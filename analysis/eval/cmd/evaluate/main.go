@@ -23,12 +23,13 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"errors"
 	"flag"
-	"io"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -282,14 +283,64 @@ func audioFiles(dir, match string, max int) ([]string, error) {
 		return nil, err
 	}
 	slices.Sort(files)
-	if max > 0 && len(files) > max {
-		picked := make([]string, max)
-		for i := range picked {
-			picked[i] = files[i*len(files)/max]
-		}
-		files = picked
+	return spread(files, max), nil
+}
+
+// spread picks max of files (all when max is 0), evenly over the list.
+func spread(files []string, max int) []string {
+	if max <= 0 || len(files) <= max {
+		return files
 	}
-	return files, nil
+	picked := make([]string, max)
+	for i := range picked {
+		picked[i] = files[i*len(files)/max]
+	}
+	return picked
+}
+
+func dirExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// unzipAudio extracts the audio files of a zip archive into dir, flat,
+// each at most 200 MB.
+func unzipAudio(archive, dir string) error {
+	zr, err := zip.OpenReader(archive)
+	if err != nil {
+		return fmt.Errorf("%s: %w", archive, err)
+	}
+	defer zr.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range zr.File {
+		name := filepath.Base(f.Name)
+		if f.FileInfo().IsDir() || !audioExt[strings.ToLower(filepath.Ext(name))] {
+			continue
+		}
+		if err := extract(f, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("%s: %s: %w", archive, f.Name, err)
+		}
+	}
+	return nil
+}
+
+func extract(f *zip.File, path string) error {
+	r, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	w, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, io.LimitReader(r, 200<<20))
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // fetchPackage downloads a Debian package with apt-get and extracts its
@@ -317,6 +368,30 @@ func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]strin
 		if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("dpkg-deb -x %s: %w\n%s", debs[0], err, out)
 		}
+		// Games keep their music in zip archives (Quake-style .pk3).
+		var archives []string
+		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".pk3") {
+				archives = append(archives, p)
+			}
+			return nil
+		})
+		for _, a := range archives {
+			if err := unzipAudio(a, filepath.Join(pdir, "unzipped", filepath.Base(a))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if un := filepath.Join(pdir, "unzipped"); dirExists(un) {
+		a, err := audioFiles(root, match, 0)
+		if err != nil {
+			return nil, err
+		}
+		b, err := audioFiles(un, match, 0)
+		if err != nil {
+			return nil, err
+		}
+		return spread(append(a, b...), max), nil
 	}
 	return audioFiles(root, match, max)
 }
@@ -427,78 +502,14 @@ func (m mean) pct() string {
 func report(w io.Writer, items []*item, o options) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	var (
-		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
-		aTempo, aOct, aF, aCMLt, aAMLt              mean
-		agreeTempo, agreeF                          mean
-		oursTotal, aubioTotal                       time.Duration
-		oursSecs, audioSecs                         float64
+		agreeTempo, agreeF    mean
+		oursTotal, aubioTotal time.Duration
+		oursSecs, audioSecs   float64
 	)
-	fmt.Fprintln(w, "Ground truth: the demo catalogue (exact tempo, beats, downbeats, key).")
-	header := "track\ttruth BPM\tours BPM\tF\tCMLt\tAMLt\tbar F\tkey\t"
-	if o.aubio {
-		header += "aubio BPM\tF\tCMLt\tAMLt\tours s\taubio s\taubio/ours\t"
-	} else {
-		header += "ours s\t"
+	hasTruth := slices.ContainsFunc(items, func(it *item) bool { return it.truth != nil })
+	if hasTruth {
+		reportTruth(w, tw, items, o, &oursTotal, &aubioTotal, &oursSecs, &audioSecs)
 	}
-	fmt.Fprintln(tw, header)
-	mark := func(ok, oct bool) string {
-		switch {
-		case ok:
-			return " ok"
-		case oct:
-			return " x2"
-		}
-		return " --"
-	}
-	for _, it := range items {
-		if it.truth == nil {
-			continue
-		}
-		row := []string{it.name, fmt.Sprintf("%.1f", it.truth.Tempo)}
-		if it.oursErr != nil {
-			row = append(row, "error: "+it.oursErr.Error())
-			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-			continue
-		}
-		a := it.ours
-		s := score(it.truth, a.Tempo, beatTimes(a.Beats), o.tol)
-		s.downbeatF = eval.BeatFMeasure(it.truth.Downbeats, beatTimes(a.Bars))
-		s.keyOK = a.Key == it.truth.Key && a.Mode == it.truth.Mode
-		oTempo.addBool(s.tempoOK)
-		oOct.addBool(s.octave)
-		oF.add(s.beat.FMeasure)
-		oCMLt.add(s.beat.CMLt)
-		oAMLt.add(s.beat.AMLt)
-		oDown.add(s.downbeatF)
-		oKey.addBool(s.keyOK)
-		key := "ok"
-		if !s.keyOK {
-			key = keyName(a.Key, a.Mode) + " (" + keyName(it.truth.Key, it.truth.Mode) + ")"
-		}
-		row = append(row, fmt.Sprintf("%.1f%s", a.Tempo, mark(s.tempoOK, s.octave)),
-			f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt), f3(s.downbeatF), key)
-		if o.aubio {
-			row = append(row, aubioColumns(it, o, &aTempo, &aOct, &aF, &aCMLt, &aAMLt)...)
-			row = append(row, timeColumns(it, &oursTotal, &aubioTotal)...)
-		} else {
-			row = append(row, fmt.Sprintf("%.2f", it.oursTime.Seconds()))
-		}
-		oursSecs += it.oursTime.Seconds()
-		audioSecs += a.Duration
-		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
-	}
-	meanRow := []string{"mean", "", "tempo " + oTempo.pct(), oF.String(), oCMLt.String(), oAMLt.String(), oDown.String(), oKey.pct()}
-	if o.aubio {
-		meanRow = append(meanRow, "tempo "+aTempo.pct(), aF.String(), aCMLt.String(), aAMLt.String())
-	}
-	fmt.Fprintln(tw, strings.Join(meanRow, "\t")+"\t")
-	tw.Flush()
-	fmt.Fprintf(w, "octave errors: ours %s", oOct.pct())
-	if o.aubio {
-		fmt.Fprintf(w, ", aubio %s", aOct.pct())
-	}
-	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n\n", 100*o.tol)
-
 	var rest []*item
 	for _, it := range items {
 		if it.truth == nil {
@@ -562,6 +573,91 @@ func report(w io.Writer, items []*item, o options) {
 	}
 }
 
+// reportTruth prints the table of tracks with ground truth, adding their
+// times to the totals.
+func reportTruth(w io.Writer, tw *tabwriter.Writer, items []*item, o options, oursTotal, aubioTotal *time.Duration, oursSecs, audioSecs *float64) {
+	var (
+		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
+		aTempo, aOct, aF, aCMLt, aAMLt              mean
+	)
+	fmt.Fprintln(w, "Ground truth: the demo catalogue (exact tempo, beats, downbeats, key).")
+	header := "track\ttruth BPM\tours BPM\tF\tCMLt\tAMLt\tbar F\tkey\t"
+	if o.aubio {
+		header += "aubio BPM\tF\tCMLt\tAMLt\tours s\taubio s\taubio/ours\t"
+	} else {
+		header += "ours s\t"
+	}
+	fmt.Fprintln(tw, header)
+	mark := func(ok, oct bool) string {
+		switch {
+		case ok:
+			return " ok"
+		case oct:
+			return " x2"
+		}
+		return " --"
+	}
+	for _, it := range items {
+		if it.truth == nil {
+			continue
+		}
+		row := []string{it.name, fmt.Sprintf("%.1f", it.truth.Tempo)}
+		if it.oursErr != nil {
+			row = append(row, "error: "+it.oursErr.Error())
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+			continue
+		}
+		a := it.ours
+		s := score(it.truth, a.Tempo, beatTimes(a.Beats), o.tol)
+		s.downbeatF = eval.BeatFMeasure(it.truth.Downbeats, beatTimes(a.Bars))
+		s.keyOK = a.Key == it.truth.Key && a.Mode == it.truth.Mode
+		oTempo.addBool(s.tempoOK)
+		oOct.addBool(s.octave)
+		oF.add(s.beat.FMeasure)
+		oCMLt.add(s.beat.CMLt)
+		oAMLt.add(s.beat.AMLt)
+		oDown.add(s.downbeatF)
+		oKey.addBool(s.keyOK)
+		key := "ok"
+		if !s.keyOK {
+			key = keyName(a.Key, a.Mode) + " (" + keyName(it.truth.Key, it.truth.Mode) + ")"
+		}
+		row = append(row, fmt.Sprintf("%.1f%s", a.Tempo, mark(s.tempoOK, s.octave)),
+			f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt), f3(s.downbeatF), key)
+		if o.aubio {
+			row = append(row, aubioColumns(it, o, &aTempo, &aOct, &aF, &aCMLt, &aAMLt)...)
+			row = append(row, timeColumns(it, oursTotal, aubioTotal)...)
+		} else {
+			row = append(row, fmt.Sprintf("%.2f", it.oursTime.Seconds()))
+		}
+		*oursSecs += it.oursTime.Seconds()
+		*audioSecs += a.Duration
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	meanRow := []string{"mean", "", "tempo " + oTempo.pct(), oF.String(), oCMLt.String(), oAMLt.String(), oDown.String(), oKey.pct()}
+	if o.aubio {
+		meanRow = append(meanRow, "tempo "+aTempo.pct(), aF.String(), aCMLt.String(), aAMLt.String())
+	}
+	fmt.Fprintln(tw, strings.Join(meanRow, "\t")+"\t")
+	tw.Flush()
+	fmt.Fprintf(w, "octave errors: ours %s", oOct.pct())
+	if o.aubio {
+		fmt.Fprintf(w, ", aubio %s", aOct.pct())
+	}
+	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n\n", 100*o.tol)
+
+}
+
+func mark(ok, oct bool) string {
+	switch {
+	case ok:
+		return " ok"
+	case oct:
+		return " x2"
+	}
+	return " --"
+}
+
 func aubioColumns(it *item, o options, aTempo, aOct, aF, aCMLt, aAMLt *mean) []string {
 	if it.aubioErr != nil {
 		return []string{"error: " + it.aubioErr.Error(), "", "", ""}
@@ -572,13 +668,7 @@ func aubioColumns(it *item, o options, aTempo, aOct, aF, aCMLt, aAMLt *mean) []s
 	aF.add(s.beat.FMeasure)
 	aCMLt.add(s.beat.CMLt)
 	aAMLt.add(s.beat.AMLt)
-	m := " --"
-	if s.tempoOK {
-		m = " ok"
-	} else if s.octave {
-		m = " x2"
-	}
-	return []string{fmt.Sprintf("%.1f%s", it.aubioBPM, m), f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt)}
+	return []string{fmt.Sprintf("%.1f%s", it.aubioBPM, mark(s.tempoOK, s.octave)), f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt)}
 }
 
 func timeColumns(it *item, oursTotal, aubioTotal *time.Duration) []string {
