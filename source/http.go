@@ -124,6 +124,11 @@ func (h *HTTP) decodeRequest(req *http.Request) (*audio.PCM, error) {
 		return nil, err
 	}
 	name := redact(resp.Request.URL)
+	if isHLS(body, resp.Header.Get("Content-Type")) {
+		if body, err = h.hlsSegments(req.Context(), body, resp.Request.URL); err != nil {
+			return nil, err
+		}
+	}
 	format := sniffFormat(body)
 	if format == "" {
 		format = formatOfMIME(resp.Header.Get("Content-Type"))
@@ -181,6 +186,71 @@ func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, erro
 		return nil, nil, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit)
 	}
 	return body, resp, nil
+}
+
+// maxHLSSegments bounds the segments fetched for one HLS track.
+const maxHLSSegments = 5000
+
+// isHLS reports whether a response is an HLS media playlist.
+func isHLS(body []byte, contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch mt {
+	case "application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl":
+		return true
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(body, "\ufeff \r\n\t"), []byte("#EXTM3U"))
+}
+
+// hlsSegments fetches the segments of the HLS media playlist pl, fetched
+// from base, and returns them joined, which for MP3 segments (SoundCloud's
+// HLS streams) is one MP3 stream. Encrypted streams and master playlists
+// are refused. The joined size is bounded like any one download.
+func (h *HTTP) hlsSegments(ctx context.Context, pl []byte, base *url.URL) ([]byte, error) {
+	name := redact(base)
+	if bytes.Contains(pl, []byte("#EXT-X-STREAM-INF")) {
+		return nil, fmt.Errorf("source: %s: an HLS master playlist, not a media playlist", name)
+	}
+	if bytes.Contains(pl, []byte("#EXT-X-KEY")) && !bytes.Contains(pl, []byte("METHOD=NONE")) {
+		return nil, fmt.Errorf("source: %s: encrypted HLS is not supported", name)
+	}
+	entries, err := ParseM3U(bytes.NewReader(pl))
+	if err != nil {
+		return nil, fmt.Errorf("source: %s: %w", name, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("source: %s: an HLS playlist without segments", name)
+	}
+	if len(entries) > maxHLSSegments {
+		return nil, fmt.Errorf("source: %s: more than %d HLS segments", name, maxHLSSegments)
+	}
+	var out []byte
+	for _, e := range entries {
+		ref, err := url.Parse(e.Location)
+		if err != nil {
+			return nil, fmt.Errorf("source: %s: segment: %w", name, err)
+		}
+		u := base.ResolveReference(ref)
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return nil, fmt.Errorf("source: %s: segment %s is not http or https", name, redact(u))
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("source: %s: %w", redact(u), err)
+		}
+		seg, _, err := h.get(req, h.maxBytes()-int64(len(out)))
+		if err != nil {
+			return nil, err
+		}
+		// Raw audio segments may each start with an ID3 tag (a timestamp);
+		// inside one joined stream they would be garbage.
+		if len(seg) >= 10 && string(seg[:3]) == "ID3" {
+			if n, ok := syncsafe(seg[6:10]); ok && 10+n <= int64(len(seg)) {
+				seg = seg[10+n:]
+			}
+		}
+		out = append(out, seg...)
+	}
+	return out, nil
 }
 
 // formatOfMIME maps the media types that audio servers use to a format.

@@ -42,9 +42,47 @@ func audioServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("GET /truncated.wav", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(wav[:44])
 	})
+	// An HLS media playlist of MP3 segments, each with an ID3 timestamp
+	// tag as raw-audio HLS segments carry.
+	mux.HandleFunc("GET /hls/track.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+		w.Write([]byte("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n" +
+			"#EXTINF:0.26,\nseg/0.mp3\n#EXTINF:0.26,\nseg/1.mp3?sig=x\n#EXTINF:0.26,\n/hls/seg/2.mp3\n#EXTINF:0.26,\nseg/3.mp3\n#EXT-X-ENDLIST\n"))
+	})
+	mux.HandleFunc("GET /hls/seg/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/mpeg")
+		w.Write(concat(id3v2(4, "PRIV", "com.apple.streaming.transportStreamTimestamp"), mp3Silence(10)))
+	})
+	mux.HandleFunc("GET /hls/encrypted.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI=\"key\"\n#EXTINF:1,\nseg/0.mp3\n"))
+	})
+	mux.HandleFunc("GET /hls/master.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=128000\ntrack.m3u8\n"))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+func TestHTTPDecodeHLS(t *testing.T) {
+	srv := audioServer(t)
+	h := &HTTP{Client: srv.Client()}
+	p, err := h.Decode(context.Background(), srv.URL+"/hls/track.m3u8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 40 * 1152.0 / 44100; math.Abs(p.Seconds()-want) > 0.06 {
+		t.Errorf("%v s, want %v", p.Seconds(), want)
+	}
+	for path, want := range map[string]string{"/hls/encrypted.m3u8": "encrypted", "/hls/master.m3u8": "master"} {
+		if _, err := h.Decode(context.Background(), srv.URL+path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	small := &HTTP{Client: srv.Client(), MaxBytes: 3 * 417 * 10}
+	if _, err := small.Decode(context.Background(), srv.URL+"/hls/track.m3u8"); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("HLS past the size limit: %v", err)
+	}
 }
 
 func TestHTTPDecode(t *testing.T) {

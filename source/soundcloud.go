@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,8 +39,9 @@ const (
 //	    access ("playable", "preview" or "blocked"; optional),
 //	    stream_url (optional), media.transcodings (optional list of
 //	    {url, snipped, format: {protocol, mime_type}})
-//	GET stream_url → 302 redirect to the audio (MP3)
-//	GET a progressive transcoding's url → {"url": URL of the audio}
+//	GET stream_url → 302 redirect to the audio (MP3), or to an HLS playlist
+//	GET a transcoding's url → {"url": URL of the audio, or of an HLS
+//	    media playlist of MP3 segments for protocol "hls"}
 //
 // Credentials go with the API's requests only, never to the hosts that
 // serve the audio: ClientID as the client_id query parameter, Token as an
@@ -294,17 +296,26 @@ func (s *SoundCloud) track(st scTrack, api *url.URL) (Track, bool) {
 }
 
 // opener returns how to fetch a track's audio: a progressive (whole-file)
-// transcoding when the API offers one, else the stream URL; nil if
-// neither.
+// transcoding when the API offers one, else an HLS one in MP3, else the
+// stream URL; nil if none.
 func (s *SoundCloud) opener(st scTrack, api *url.URL) func(context.Context) (*audio.PCM, error) {
-	for _, tc := range st.Media.Transcodings {
-		if tc.Format.Protocol != "progressive" || tc.Snipped || tc.URL == "" {
-			continue
+	var pick *url.URL
+	for _, protocol := range []string{"progressive", "hls"} {
+		for _, tc := range st.Media.Transcodings {
+			if pick != nil || tc.Format.Protocol != protocol || tc.Snipped || tc.URL == "" {
+				continue
+			}
+			// HLS segments are joined into one stream, which works for MP3
+			// and not for the fragmented MP4 of AAC and Opus.
+			if mt, _, _ := mime.ParseMediaType(tc.Format.MimeType); protocol == "hls" && mt != "audio/mpeg" {
+				continue
+			}
+			if u, err := api.Parse(tc.URL); err == nil {
+				pick = u
+			}
 		}
-		u, err := api.Parse(tc.URL)
-		if err != nil {
-			continue
-		}
+	}
+	if u := pick; u != nil {
 		return func(ctx context.Context) (*audio.PCM, error) {
 			var loc struct {
 				URL string `json:"url"`

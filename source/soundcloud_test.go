@@ -89,6 +89,15 @@ func newFakeSoundCloud(t *testing.T) *fakeSoundCloud {
 		if r.URL.Query().Get("client_id") != "" || r.Header.Get("Authorization") != "" {
 			f.cdnLeaks.Add(1)
 		}
+		if strings.HasPrefix(r.URL.Path, "/playlist/") {
+			w.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+			fmt.Fprintf(w, "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:0.5,\n%s/audio/7.0.mp3\n#EXTINF:0.5,\n/audio/7.1.mp3\n#EXT-X-ENDLIST\n", f.cdn.URL)
+			return
+		}
+		if strings.Contains(r.URL.Path, "/7.") { // HLS segments of 20 frames
+			w.Write(mp3[:20*417])
+			return
+		}
 		w.Header().Set("Content-Type", "audio/mpeg")
 		w.Write(mp3)
 	}))
@@ -133,6 +142,15 @@ func newFakeSoundCloud(t *testing.T) *fakeSoundCloud {
 				scTrackJSON(api, 5, "Second Wind", "Eve", "Drum & Bass", "", nil),
 				scTrackJSON(api, 6, "Third Eye", "Fay", "Drum & Bass", "", nil),
 			}
+			page = append(page, scTrackJSON(api, 7, "HLS Only", "Gus", "", "", map[string]any{
+				"stream_url": nil,
+				"media": map[string]any{"transcodings": []any{
+					map[string]any{"url": api + "/media/7/opus", "preset": "opus_0_0", "snipped": false,
+						"format": map[string]any{"protocol": "hls", "mime_type": "audio/ogg; codecs=\"opus\""}, "quality": "sq"},
+					map[string]any{"url": api + "/media/7/hls", "preset": "mp3_0_0", "snipped": false,
+						"format": map[string]any{"protocol": "hls", "mime_type": "audio/mpeg"}, "quality": "sq"},
+				}},
+			}))
 			next = "https://elsewhere.example/tracks?offset=6" // must not be followed
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -144,6 +162,10 @@ func newFakeSoundCloud(t *testing.T) *fakeSoundCloud {
 	})
 	mux.HandleFunc("GET /tracks/{id}/stream", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, f.cdn.URL+"/audio/"+r.PathValue("id")+".128.mp3?Policy=abc&Signature=def", http.StatusFound)
+	})
+	mux.HandleFunc("GET /media/7/hls", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"url":%q}`, f.cdn.URL+"/playlist/7.m3u8?Policy=x")
 	})
 	mux.HandleFunc("GET /media/3/progressive", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -167,7 +189,7 @@ func TestSoundCloud(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"soundcloud:1", "soundcloud:3", "soundcloud:5", "soundcloud:6"}; !slices.Equal(trackIDs(ts), want) {
+	if want := []string{"soundcloud:1", "soundcloud:3", "soundcloud:5", "soundcloud:6", "soundcloud:7"}; !slices.Equal(trackIDs(ts), want) {
 		t.Fatalf("IDs = %q, want %q", trackIDs(ts), want)
 	}
 	if len(f.queries) != 2 {
@@ -185,7 +207,8 @@ func TestSoundCloud(t *testing.T) {
 		first.Fingerprint != "soundcloud:1@2024/05/01 12:00:00 +0000" {
 		t.Errorf("first track: %+v", first)
 	}
-	for _, tr := range ts[:2] { // stream_url with a redirect; progressive transcoding
+	// stream_url with a redirect; progressive transcoding; HLS in MP3.
+	for _, tr := range []Track{ts[0], ts[1], ts[4]} {
 		p, err := tr.Open(context.Background())
 		if err != nil {
 			t.Errorf("%s: %v", tr.ID, err)
