@@ -1,0 +1,440 @@
+// Command loadtest measures how many listeners one forever station serves
+// on this machine.
+//
+// It starts the real server (the stream package's Station and handlers,
+// with LAME encoding a tone) as a child process on loopback, or uses one
+// already running (-url), then connects N listeners that read the stream
+// as it comes plus a few slow ones that read at a fraction of real time.
+// For each N it reports the server's CPU use and memory per listener (from
+// /proc, so the clients' own cost is not counted), the spread of stream
+// positions across the well-behaved listeners, frames they lost, and how
+// many slow listeners were cut.
+//
+//	go run ./examples/loadtest -n 100,1000,5000,10000 -d 30s
+//
+// Positions come from the X-Stream-Frame header (the frame index a
+// listener starts at) plus the frames it has parsed since; the head is the
+// frame count in /all.json.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/foreverfm/forever/audio/lame"
+	"github.com/foreverfm/forever/stream"
+	"github.com/foreverfm/forever/stream/mp3frame"
+)
+
+func main() {
+	var (
+		ns      = flag.String("n", "100,1000,5000,10000", "comma-separated listener counts")
+		slow    = flag.Int("slow", 5, "slow listeners per run")
+		pace    = flag.Float64("slow-pace", 0.25, "fraction of real time the slow listeners read at")
+		dur     = flag.Duration("d", 30*time.Second, "measuring time per run, after all listeners are connected")
+		rawURL  = flag.String("url", "", "stream of a running server (loopback only); default: start one")
+		serve   = flag.String("serve", "", "internal: serve a station on this address")
+		batch   = flag.Int("batch", 0, "frames per write (server started here); 0 = the stream default")
+		backlog = flag.Duration("backlog", 0, "listener backlog before a cut (server started here); 0 = default")
+	)
+	flag.Parse()
+	raiseFileLimit()
+	if *serve != "" {
+		if err := runServer(*serve, *batch, *backlog); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *ns, *slow, *pace, *dur, *rawURL, *batch, *backlog); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard limit: each
+// listener is a socket.
+func raiseFileLimit() {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err == nil && r.Cur < r.Max {
+		r.Cur = r.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r)
+	}
+}
+
+func runServer(addr string, batch int, backlog time.Duration) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := stream.New(&tone{}, stream.Options{
+		NewEncoder: func(w io.Writer, kbps int) (stream.Encoder, error) {
+			return lame.NewEncoder(w, lame.Options{Bitrate: kbps})
+		},
+		MaxConnsPerAddr: -1, // every client is 127.0.0.1 here
+		BatchFrames:     batch,
+		Backlog:         backlog,
+		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println("ADDR", ln.Addr())
+	go st.Run(ctx)
+	srv := stream.NewServer(addr, st.Handler())
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+// tone is a 440 Hz sine, so that the encoder does real work.
+type tone struct{ n int64 }
+
+func (t *tone) Read(dst []float32) (int, error) {
+	for i := 0; i+1 < len(dst); i += 2 {
+		v := float32(0.3 * math.Sin(2*math.Pi*440*float64(t.n)/stream.SampleRate))
+		dst[i], dst[i+1] = v, v
+		t.n++
+	}
+	return len(dst) &^ 1, nil
+}
+
+func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Duration, rawURL string, batch int, backlog time.Duration) error {
+	var pid int
+	if rawURL == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		args := []string{"-serve", "127.0.0.1:0", "-batch", strconv.Itoa(batch), "-backlog", backlog.String()}
+		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("server did not start: %w", err)
+		}
+		rawURL = "http://" + strings.TrimSpace(strings.TrimPrefix(line, "ADDR ")) + "/all.mp3"
+		pid = cmd.Process.Pid
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s: loopback addresses only", rawURL)
+	}
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	fmt.Printf("# loadtest %s  GOMAXPROCS=%d  NumCPU=%d  RLIMIT_NOFILE=%d  slow=%d at %.0f%% pace  %s per run\n",
+		rawURL, runtime.GOMAXPROCS(0), runtime.NumCPU(), lim.Cur, nslow, pace*100, dur)
+	time.Sleep(2 * time.Second) // let the server fill its burst
+	base := procStats(pid)
+	fmt.Printf("# server baseline RSS %.1f MiB\n", float64(base.rss)/(1<<20))
+	fmt.Println("| N | server CPU % | server RSS MiB | RSS/listener KiB | spread p50 ms | spread max ms | frames lost | fast cut | slow cut | holds |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, f := range strings.Split(ns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("-n: %w", err)
+		}
+		r, err := measure(ctx, u, pid, n, nslow, pace, dur, base)
+		if err != nil {
+			return fmt.Errorf("N=%d: %w", n, err)
+		}
+		holds := r.lost == 0 && r.fastCut == 0 && r.failed == 0
+		fmt.Printf("| %d | %.1f | %.1f | %.1f | %.0f | %.0f | %d | %d | %d/%d | %v |\n",
+			n, r.cpu, float64(r.rss)/(1<<20), r.perListener/1024, r.spreadP50, r.spreadMax, r.lost, r.fastCut+r.failed, r.slowCut, nslow, holds)
+		if ctx.Err() != nil {
+			return nil
+		}
+		time.Sleep(3 * time.Second) // let the server settle between runs
+	}
+	return nil
+}
+
+// A client is one listener, kept small: a socket, a goroutine and a few
+// counters. It parses frame headers to count whole frames without keeping
+// any audio.
+type client struct {
+	first  int64 // X-Stream-Frame
+	frames atomic.Int64
+	bad    atomic.Bool // bytes that are not frames
+	cut    atomic.Bool // the server closed the connection
+}
+
+func (c *client) pos() int64 { return c.first + c.frames.Load() }
+
+type result struct {
+	cpu, perListener     float64
+	rss                  int64
+	spreadP50, spreadMax float64
+	lost                 int64
+	fastCut, slowCut     int
+	failed               int
+}
+
+func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, dur time.Duration, base stats) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	fast := make([]*client, n)
+	slow := make([]*client, nslow)
+	var failed atomic.Int64
+	sem := make(chan struct{}, 64)
+	connect := func(c *client, rate float64) {
+		defer wg.Done()
+		sem <- struct{}{}
+		conn, br, err := dial(ctx, u, c, rate > 0)
+		<-sem
+		if err != nil {
+			if ctx.Err() == nil {
+				failed.Add(1)
+			}
+			return
+		}
+		go func() { <-ctx.Done(); conn.Close() }()
+		listen(conn, br, c, rate)
+	}
+	for i := range fast {
+		fast[i] = &client{}
+		wg.Add(1)
+		go connect(fast[i], 0)
+	}
+	for i := range slow {
+		slow[i] = &client{}
+		wg.Add(1)
+		go connect(slow[i], pace*16000)
+	}
+	// Wait for everyone to connect and take their burst.
+	for t := 0; t < 600; t++ {
+		ready := 0
+		for _, c := range fast {
+			if c.frames.Load() > 0 || c.cut.Load() {
+				ready++
+			}
+		}
+		if ready+int(failed.Load()) >= n {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	s0, t0 := procStats(pid), time.Now()
+	var spreads []float64
+	tick := time.NewTicker(500 * time.Millisecond)
+	end := time.After(dur)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-end:
+			break loop
+		case <-tick.C:
+			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+			for _, c := range fast {
+				if c.cut.Load() || c.first == 0 && c.frames.Load() == 0 {
+					continue
+				}
+				p := c.pos()
+				lo, hi = min(lo, p), max(hi, p)
+			}
+			if hi >= lo {
+				spreads = append(spreads, float64(hi-lo)*stream.FrameDuration.Seconds()*1000)
+			}
+		}
+	}
+	tick.Stop()
+	s1, t1 := procStats(pid), time.Now()
+	// Every connected fast listener should reach the head as it was now.
+	head, err := headFrames(u)
+	if err != nil {
+		return result{}, err
+	}
+	time.Sleep(2 * time.Second)
+	var r result
+	for _, c := range fast {
+		switch {
+		case c.cut.Load() || c.bad.Load():
+			r.fastCut++
+		case c.pos() < head:
+			r.lost += head - c.pos()
+		}
+	}
+	for _, c := range slow {
+		if c.cut.Load() {
+			r.slowCut++
+		}
+	}
+	r.failed = int(failed.Load())
+	if pid != 0 {
+		r.cpu = 100 * (s1.cpu - s0.cpu) / t1.Sub(t0).Seconds()
+		r.rss = s1.rss
+		r.perListener = float64(s1.rss-base.rss) / float64(n+nslow)
+	}
+	if len(spreads) > 0 {
+		slices.Sort(spreads)
+		r.spreadP50, r.spreadMax = spreads[len(spreads)/2], spreads[len(spreads)-1]
+	}
+	return r, nil
+}
+
+func dial(ctx context.Context, u *url.URL, c *client, small bool) (net.Conn, *bufio.Reader, error) {
+	d := net.Dialer{Timeout: 30 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, nil, err
+	}
+	if small {
+		conn.(*net.TCPConn).SetReadBuffer(4096)
+	}
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: forever-loadtest\r\n\r\n", u.RequestURI(), u.Host)
+	br := bufio.NewReaderSize(conn, 4096)
+	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	if resp.StatusCode != 200 {
+		conn.Close()
+		return nil, nil, fmt.Errorf("%s", resp.Status)
+	}
+	c.first, _ = strconv.ParseInt(resp.Header.Get("X-Stream-Frame"), 10, 64)
+	return conn, br, nil
+}
+
+// listen reads the stream, counting frames; rate > 0 limits reading to
+// that many bytes a second.
+func listen(conn net.Conn, br *bufio.Reader, c *client, rate float64) {
+	defer conn.Close()
+	buf := make([]byte, 4096)
+	var hdr [4]byte
+	hn, skip := 0, 0
+	start := time.Now()
+	var total int64
+	for {
+		conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+		n, err := br.Read(buf)
+		b := buf[:n]
+		for len(b) > 0 && !c.bad.Load() {
+			if skip > 0 {
+				k := min(skip, len(b))
+				skip -= k
+				b = b[k:]
+				if skip == 0 {
+					c.frames.Add(1)
+				}
+				continue
+			}
+			k := copy(hdr[hn:], b)
+			hn += k
+			b = b[k:]
+			if hn < 4 {
+				continue
+			}
+			h, err := mp3frame.ParseHeader(hdr[:])
+			if err != nil {
+				c.bad.Store(true)
+				break
+			}
+			hn, skip = 0, h.Size()-4
+		}
+		if err != nil {
+			c.cut.Store(true)
+			return
+		}
+		if rate > 0 {
+			total += int64(n)
+			if ahead := time.Duration(float64(total)/rate*float64(time.Second)) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead)
+			}
+		}
+	}
+}
+
+type stats struct {
+	cpu float64 // seconds of user+system time
+	rss int64   // bytes
+}
+
+// procStats reads a process's CPU time and resident memory from /proc.
+func procStats(pid int) stats {
+	if pid == 0 {
+		return stats{}
+	}
+	var s stats
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// Fields after the command name, which is in parentheses.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		if len(f) > 12 {
+			ut, _ := strconv.ParseFloat(f[11], 64)
+			st, _ := strconv.ParseFloat(f[12], 64)
+			s.cpu = (ut + st) / 100 // USER_HZ is 100 on Linux
+		}
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				s.rss = kb << 10
+			}
+		}
+	}
+	return s
+}
+
+// headFrames asks the server how many frames it has released.
+func headFrames(u *url.URL) (int64, error) {
+	j := *u
+	j.Path = "/all.json"
+	resp, err := http.Get(j.String())
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var st stream.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return 0, err
+	}
+	for _, o := range st.Outputs {
+		if "/"+o.Name+".mp3" == u.Path {
+			return o.Frames, nil
+		}
+	}
+	return st.Samples / stream.FrameSamples, nil
+}
