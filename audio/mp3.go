@@ -31,6 +31,12 @@ type mp3Stream struct {
 	// longer one. Decoders cannot reconstruct them; their output is
 	// dropped, as minimp3 and the ISO reference decoder do.
 	starved []int
+	// missized counts frames whose length go-mp3 v0.3.4 gets wrong: it
+	// computes MPEG-2 frame lengths as (144*bitrate/rate + padding) >> 1
+	// rather than 72*bitrate/rate + padding, one byte short for some
+	// padded frames (22.05 kHz at 8, 16, 24, 32, 80, 96, 144 or 160 kb/s),
+	// and from there it decodes garbage.
+	missized int
 }
 
 // parseMP3 finds the audio frames in data, skipping ID3v2, ID3v1 and APE
@@ -86,6 +92,9 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 			s.truncated = true
 			break
 		}
+		if fh.Version == mpa.MPEG2 && (144*fh.Bitrate*1000/fh.SampleRate+boolInt(fh.Padding))>>1 != fh.FrameSize() {
+			s.missized++
+		}
 		if fh.MainDataBegin(data[p:end]) > reservoir {
 			s.starved = append(s.starved, s.frames)
 		}
@@ -101,6 +110,13 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 		return nil, fmt.Errorf("no complete Layer III frame: %w", ErrNoAudio)
 	}
 	return s, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // trimTrailingTags returns the end of the data before any ID3v1 and APEv2
@@ -148,6 +164,11 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	s, err := parseMP3(data)
 	if err != nil {
 		return nil, err
+	}
+	if s.missized > 0 {
+		// Distorted audio is worse than none for a radio: refuse.
+		return nil, fmt.Errorf("%d padded MPEG-2 frames at %d Hz that go-mp3 v0.3.4 cannot frame correctly: %w",
+			s.missized, s.first.SampleRate, ErrFormat)
 	}
 	raw, rate, err := runGoMP3(s.audio, s.frames, s.first.SamplesPerFrame())
 	if raw == nil {
