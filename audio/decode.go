@@ -118,8 +118,11 @@ type native struct {
 // io.ErrUnexpectedEOF; on any other error the native is nil.
 func decodeNative(r io.Reader, format string) (*native, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	head, _ := br.Peek(64)
+	head, perr := br.Peek(64)
 	sniffed := sniff(head)
+	if len(head) == 0 && perr != nil && !errors.Is(perr, io.EOF) {
+		return nil, perr
+	}
 	if len(head) == 0 {
 		name := format
 		if name == "" {

@@ -232,6 +232,9 @@ func eofAsUnexpected(err error) error {
 // The sizes in the header are computed up front, so w need not be
 // seekable (a pipe or an HTTP response works).
 func WriteWAV(w io.Writer, p *PCM) error {
+	if p == nil {
+		return errors.New("audio: WriteWAV: nil PCM")
+	}
 	const maxData = math.MaxUint32 - 36
 	data := int64(len(p.Samples)) * 2
 	if data > maxData {

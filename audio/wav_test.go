@@ -303,3 +303,10 @@ func TestDecodeBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := DecodeFile(dir); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("decoding a directory: %v", err)
+	}
+}

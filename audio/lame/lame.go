@@ -323,6 +323,9 @@ func isBlank(frame []byte, h mpa.Header) bool {
 // the LAME gapless tag (encoder delay and padding), then the audio frames.
 // The output is built in memory first, so w need not be seekable.
 func Encode(w io.Writer, p *audio.PCM, o Options) error {
+	if p == nil {
+		return errors.New("lame: Encode: nil PCM")
+	}
 	var frames bytes.Buffer
 	e, err := NewEncoder(nil, o)
 	if err != nil {

@@ -334,3 +334,29 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.ReportMetric(10*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
 }
+
+func TestEncoderEmpty(t *testing.T) {
+	var b bytes.Buffer
+	e, err := NewEncoder(&b, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Write(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if b.Len() != 0 {
+		t.Errorf("%d bytes from an encoder given nothing", b.Len())
+	}
+	if err := Encode(io.Discard, nil, Options{}); err == nil {
+		t.Error("Encode(nil) succeeded")
+	}
+}
