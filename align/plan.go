@@ -16,7 +16,8 @@ const (
 	Tatums
 )
 
-func (r Rate) quanta(a *analysis.Analysis) []analysis.Quantum {
+// Quanta returns a's quanta at rate r.
+func (r Rate) Quanta(a *analysis.Analysis) []analysis.Quantum {
 	if r == Tatums {
 		return a.Tatums
 	}
@@ -69,8 +70,11 @@ type Match struct {
 	// confidence over the overlap (an analysis without confidences counts
 	// as sure).
 	Confidence float64
-	// Score in [0, 1] says how good the match is: Confidence ×
+	// Score in [0, 1] says how good the match is: √Confidence ×
 	// (0.5 + 0.5×Similarity), × 0.8 when the downbeats do not coincide.
+	// Beat confidence weighs most, as beats that are not where the
+	// analysis says cannot be matched; timbre only tempers it, since two
+	// different songs never sound alike.
 	Score float64
 	Alignment
 }
@@ -87,7 +91,7 @@ func Find(r Request, o *Options) (Match, error) {
 	if r.Out == nil || r.In == nil {
 		return Match{}, errors.New("align: Find needs two analyses")
 	}
-	q1, q2 := r.Rate.quanta(r.Out), r.Rate.quanta(r.In)
+	q1, q2 := r.Rate.Quanta(r.Out), r.Rate.Quanta(r.In)
 	c0, c1 := Central(r.Out, q1)
 	const eps = 1e-6
 	to := r.To
@@ -182,7 +186,7 @@ func Find(r Request, o *Options) (Match, error) {
 		Alignment:  al,
 	}
 	m.Confidence = math.Sqrt(confidence(q1[s:hi]) * confidence(q2[m.InIndex:m.InIndex+rows]))
-	m.Score = m.Confidence * (0.5 + 0.5*al.Similarity)
+	m.Score = math.Sqrt(m.Confidence) * (0.5 + 0.5*al.Similarity)
 	if !al.Downbeat {
 		m.Score *= 0.8
 	}

@@ -17,6 +17,7 @@ type crossmatch struct {
 	tracks  [2]*Track
 	grid    []int    // output frame of each pair's start, and the end
 	anchors [2][]int // input frame of each quantum's start, and the end
+	beats   [2][]int // the anchors as planned, before snapping to onsets
 	env     [2]envelope
 	st      [2]*stretch.Stretcher
 	opt     stretch.Options
@@ -52,6 +53,7 @@ func Crossmatch(out *Track, outQ []analysis.Quantum, in *Track, inQ []analysis.Q
 			}
 		}
 		c.anchors[j] = a
+		c.beats[j] = a
 	}
 	// Pair i lasts (1-x)·|out_i| + x·|in_i| with x gliding from 0 to 1, so
 	// the first pair plays out at its own speed and the last plays in at
@@ -95,6 +97,7 @@ func (c *crossmatch) prepare() {
 			if last := c.anchors[j][len(c.anchors[j])-1]; last > t.Audio.Frames() {
 				c.fail(fmt.Errorf("mix: %s: crossmatch up to frame %d beyond its %d frames", t.label(), last, t.Audio.Frames()))
 			}
+			c.anchors[j] = snapToOnsets(src, c.anchors[j], onsetRadius)
 		}
 		s, err := stretch.New(src, c.grid, c.anchors[j], c.opt)
 		if err != nil {
@@ -122,4 +125,49 @@ func (c *crossmatch) Render(dst []float32) int {
 		done += m
 	}
 	return total
+}
+
+// onsetRadius is how far, in frames, an anchor may move to the onset it
+// marks: 25 ms, more than beat trackers working on 10 ms hops miss by, less
+// than half the gap between sixteenth notes at 130 BPM.
+const onsetRadius = 1100
+
+// snapToOnsets returns anchors with every inner one moved to the clear
+// onset within radius frames of it, if there is one: the frame where the
+// energy of the signal's first difference (its treble: clicks, attacks)
+// over the next 256 frames most exceeds that over the previous 256, at
+// least doubling. Beat trackers place beats on a coarse grid; where both
+// tracks' beats sit on their attacks to the millisecond, the attacks land
+// together. The first and last two anchors stay, so that the first and last
+// segments keep speed 1 for seamless joins; order is kept.
+func snapToOnsets(src []float32, anchors []int, radius int) []int {
+	const w = 256
+	frames := len(src) / 2
+	out := append([]int(nil), anchors...)
+	var cum []float64
+	for i := 2; i < len(out)-2; i++ {
+		a := out[i]
+		lo, hi := a-radius-w, a+radius+w
+		if lo < 1 || hi >= frames {
+			continue
+		}
+		// Prefix sums of the squared first difference over [lo, hi).
+		cum = append(cum[:0], 0)
+		for f := lo; f < hi; f++ {
+			d := float64(src[2*f]-src[2*f-2]) + float64(src[2*f+1]-src[2*f-1])
+			cum = append(cum, cum[len(cum)-1]+d*d)
+		}
+		e := func(from int) float64 { return cum[from-lo+w] - cum[from-lo] }
+		best, bestRise := a, 0.0
+		for c := a - radius; c <= a+radius; c += 8 {
+			after, before := e(c), e(c-w)
+			if after > 2*before && after-before > bestRise {
+				best, bestRise = c, after-before
+			}
+		}
+		if best > out[i-1] && best < anchors[i+1] {
+			out[i] = best
+		}
+	}
+	return out
 }

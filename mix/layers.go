@@ -61,7 +61,7 @@ func Layers(a Action) []Layer {
 				for _, q := range t.Analysis.Beats {
 					starts[audio.FrameAt(q.Start)] = true
 				}
-				for i, in := range x.anchors[j] {
+				for i, in := range x.beats[j] {
 					if starts[in] {
 						beats = append(beats, x.grid[i])
 					}

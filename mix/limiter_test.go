@@ -68,7 +68,7 @@ func TestLimiterNeverExceedsCeiling(t *testing.T) {
 	cases := map[string][]float32{}
 	// Loud noise with bursts up to +12 dBFS, gently low-passed as music
 	// is (a 2-tap average: -3 dB at 11 kHz).
-	noise := make([]float32, 2*40000)
+	noise := make([]float32, 2*25000)
 	var prev [2]float64
 	for i := range noise {
 		amp := 0.3
@@ -82,7 +82,7 @@ func TestLimiterNeverExceedsCeiling(t *testing.T) {
 	cases["bursts"] = noise
 	// Full-band white noise: sample peaks still never pass the ceiling,
 	// true peaks may by up to a decibel (see tpTaps).
-	white := make([]float32, 2*20000)
+	white := make([]float32, 2*10000)
 	for i := range white {
 		white[i] = float32(rng.NormFloat64())
 	}

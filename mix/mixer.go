@@ -34,7 +34,7 @@ type Options struct {
 	// a Crossmatch; default 2.
 	Reserve int
 	// MinScore is the lowest alignment score (see align.Match) worth a
-	// Crossmatch; default 0.3.
+	// Crossmatch; default 0.25.
 	MinScore float64
 	// MinBody is the shortest a track may be between its end of fade-in
 	// and its start of fade-out; shorter tracks are skipped. Default 60 s.
@@ -83,7 +83,7 @@ func (o Options) withDefaults() Options {
 		o.Reserve = 2
 	}
 	if o.MinScore == 0 {
-		o.MinScore = 0.3
+		o.MinScore = 0.25
 	}
 	if o.Target == 0 {
 		o.Target = -14
