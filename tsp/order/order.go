@@ -8,14 +8,26 @@
 //
 // The default weights (DefaultMetric) are a reasoned starting point, not a
 // fit. The ground truth to tune them against is how well consecutive tracks
-// actually line up: package align's Find returns a Match whose Score (in
+// actually mix: package align's Find returns a Match whose Score (in
 // [0, 1]) rates the best overlap of one track's end with the next one's
-// start. To tune, analyse a catalogue, compute the align Score for many
-// ordered pairs, and choose weights that make the metric's distance rank
-// the pairs as the Score does (maximise the Spearman correlation between
-// -distance and Score, or fit the weights by least squares on pairs); then
-// check that the tours of the tuned metric have a higher mean Score per
-// transition than the defaults.
+// start. Command tune (go run ./tsp/order/tune [FILE...]) analyses the demo
+// catalogue or the files given, scores every ordered pair with align.Find,
+// and prints the rank correlation of each criterion's closeness with the
+// Score, over all pairs and per outgoing track, and the mean Score along
+// the metric's path against random orders. Raise the weights of criteria
+// that correlate positively, lower the others, and check that the path's
+// mean Score rises.
+//
+// Measured on the ten-track demo catalogue (sections cut to 8 bars), the
+// Score does not reward closeness: every criterion except Energy
+// correlates negatively with it (about -0.2 to -0.4), and the metric's path
+// scores 0.416 per transition against 0.404 for random orders. The Score
+// standardises each feature column before comparing, so it rates how well
+// the two tracks' patterns line up, not whether they sound alike, and it
+// ignores the tempo ratio and the keys. It is therefore not used to set the
+// defaults: tuning on it would favour clashing keys and large stretches. A
+// transition score that also counts stretch and key is the ground truth to
+// fit against when one exists.
 package order
 
 import (
