@@ -68,6 +68,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+	hashes  map[string]fileHash // by path: the disk memo, kept in memory too
 	size    int64 // bytes of entries, once sized
 	sized   bool
 }
@@ -141,6 +142,20 @@ func (c *Cache) Ensure(ctx context.Context, t Track, analyze Analyzer) (*analysi
 		return a, err
 	}
 	return c.load(ctx, key, t, nil, analyze)
+}
+
+// Key returns the key under which t's analysis is stored: it changes
+// exactly when the audio does (or analysis.Version does), so a radio that
+// rescans its sources can compare keys to see which tracks changed,
+// without reading any analysis. For a local file it costs a stat once the
+// file has been hashed. It returns "" for tracks whose key needs their
+// decoded audio (no Fingerprint and no local file).
+func (c *Cache) Key(ctx context.Context, t Track) (string, error) {
+	k, err := c.key(ctx, t, nil)
+	if err != nil || k == "" {
+		return "", err
+	}
+	return "v" + strconv.Itoa(analysis.Version) + ":" + k, nil
 }
 
 // Lookup returns the cached analysis of t, or nil if there is none or
@@ -437,12 +452,21 @@ func (c *Cache) fileSHA256(ctx context.Context, path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("source: %w", err)
 	}
+	current := func(m fileHash) bool {
+		return m.Path == path && m.Size == fi.Size() && m.ModTime == fi.ModTime().UnixNano() && len(m.SHA256) == 64
+	}
+	c.mu.Lock()
+	m, ok := c.hashes[path]
+	c.mu.Unlock()
+	if ok && current(m) {
+		return m.SHA256, nil
+	}
 	id := sha256.Sum256([]byte(path))
 	memo := filepath.Join(c.Dir, "files", hex.EncodeToString(id[:16])+".json")
 	if b, err := os.ReadFile(memo); err == nil {
 		var m fileHash
-		if json.Unmarshal(b, &m) == nil && m.Path == path && m.Size == fi.Size() &&
-			m.ModTime == fi.ModTime().UnixNano() && len(m.SHA256) == 64 {
+		if json.Unmarshal(b, &m) == nil && current(m) {
+			c.remember(m)
 			return m.SHA256, nil
 		}
 	}
@@ -458,12 +482,27 @@ func (c *Cache) fileSHA256(ctx context.Context, path string) (string, error) {
 	sum := hex.EncodeToString(h.Sum(nil))
 	// Remember the hash only if the file did not change while being read.
 	if after, err := f.Stat(); err == nil && after.Size() == fi.Size() && after.ModTime().Equal(fi.ModTime()) {
-		b, _ := json.Marshal(fileHash{path, fi.Size(), fi.ModTime().UnixNano(), sum})
+		m := fileHash{path, fi.Size(), fi.ModTime().UnixNano(), sum}
+		c.remember(m)
+		b, _ := json.Marshal(m)
 		if err := writeAtomic(memo, b); err != nil {
 			c.log().Warn("source: cannot remember file hash", "path", path, "err", err)
 		}
 	}
 	return sum, nil
+}
+
+// maxRemembered bounds the file hashes kept in memory; past it the map
+// starts afresh (the disk memo still has them all).
+const maxRemembered = 100_000
+
+func (c *Cache) remember(m fileHash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hashes == nil || len(c.hashes) >= maxRemembered {
+		c.hashes = make(map[string]fileHash)
+	}
+	c.hashes[m.Path] = m
 }
 
 // ctxReader stops reading once ctx is done.

@@ -517,3 +517,40 @@ func TestCacheEnsureAll(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+func TestCacheKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := &Cache{Dir: filepath.Join(dir, "cache")}
+	path := writeFile(t, dir, "k.wav", makeWAV(4410, 44100, 1))
+	tr, _ := FileTrack(path)
+	k1, err := c.Key(ctx, tr)
+	if err != nil || k1 == "" {
+		t.Fatalf("%q, %v", k1, err)
+	}
+	// A new Cache (a restart) finds the same key through the disk memo.
+	if k, _ := (&Cache{Dir: c.Dir}).Key(ctx, tr); k != k1 {
+		t.Errorf("key changed across caches: %q, %q", k, k1)
+	}
+	writeFile(t, dir, "k.wav", makeWAV(4411, 44100, 1))
+	if k2, _ := c.Key(ctx, tr); k2 == k1 || k2 == "" {
+		t.Errorf("key did not change with the file: %q", k2)
+	}
+	fp := memTrack("m", 0, 1, nil)
+	if k, err := c.Key(ctx, fp); k != "" || err != nil {
+		t.Errorf("unkeyable track: %q, %v", k, err)
+	}
+	fp.Fingerprint = "x"
+	if k, err := c.Key(ctx, fp); k == "" || err != nil {
+		t.Errorf("fingerprinted track: %q, %v", k, err)
+	}
+	// A deleted file has no key, and Ensure says which file is missing.
+	os.Remove(path)
+	if k, _ := c.Key(ctx, tr); k != "" {
+		t.Errorf("key of a deleted file: %q", k)
+	}
+	var an counter
+	if _, err := c.Ensure(ctx, tr, an.analyze); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("Ensure of a deleted file: %v", err)
+	}
+}
