@@ -69,7 +69,7 @@ type Cache struct {
 	mu      sync.Mutex
 	flights map[string]*flight
 	hashes  map[string]fileHash // by path: the disk memo, kept in memory too
-	size    int64 // bytes of entries, once sized
+	size    int64               // bytes of entries, once sized
 	sized   bool
 }
 
