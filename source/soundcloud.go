@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -222,12 +223,7 @@ func (s *SoundCloud) Tracks(ctx context.Context) ([]Track, error) {
 		if err := s.getJSON(ctx, u, api, &raw); err != nil {
 			return nil, err
 		}
-		var p scPage
-		if len(raw) > 0 && raw[0] == '[' {
-			err = json.Unmarshal(raw, &p.Collection)
-		} else {
-			err = json.Unmarshal(raw, &p)
-		}
+		p, err := parsePage(raw)
 		if err != nil {
 			return nil, fmt.Errorf("source: SoundCloud %s: %w", redact(u), err)
 		}
@@ -254,6 +250,19 @@ func (s *SoundCloud) Tracks(ctx context.Context) ([]Track, error) {
 		log.Info("source: SoundCloud tracks left out as not playable whole", "count", skipped)
 	}
 	return tracks, nil
+}
+
+// parsePage reads one answer of GET /tracks: a page object or, from older
+// versions of the API, a bare array of tracks.
+func parsePage(raw []byte) (scPage, error) {
+	var p scPage
+	var err error
+	if trimmed := bytes.TrimLeft(raw, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		err = json.Unmarshal(raw, &p.Collection)
+	} else {
+		err = json.Unmarshal(raw, &p)
+	}
+	return p, err
 }
 
 func (s *SoundCloud) track(st scTrack, api *url.URL) (Track, bool) {

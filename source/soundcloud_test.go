@@ -272,3 +272,27 @@ func TestSplitTagList(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func FuzzSoundCloudPage(f *testing.F) {
+	one, _ := json.Marshal(scTrackJSON("https://api.example", 1, "T", "U", "G", `a "b c" d=e`, nil))
+	f.Add([]byte(`{"collection":[` + string(one) + `],"next_href":"https://api.example/tracks?offset=1"}`))
+	f.Add([]byte(`[` + string(one) + `]`))
+	f.Add([]byte(`{"collection":[{"id":2,"media":{"transcodings":[{"url":"/x","format":{"protocol":"hls","mime_type":"audio/mpeg"}}]}}]}`))
+	api, _ := parseHTTPURL("https://api.example")
+	sc := &SoundCloud{BaseURL: api.String()}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p, err := parsePage(raw)
+		if err != nil {
+			return
+		}
+		for _, st := range p.Collection {
+			tr, ok := sc.track(st, api)
+			if !ok {
+				continue
+			}
+			if tr.Open == nil || !strings.HasPrefix(tr.ID, "soundcloud:") || tr.Duration < 0 || math.IsNaN(tr.Duration) || len(tr.Tags) > 65 {
+				t.Errorf("bad track %+v", tr)
+			}
+		}
+	})
+}
