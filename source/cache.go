@@ -174,6 +174,10 @@ func open(ctx context.Context, t Track) (*audio.PCM, error) {
 	}
 	p, err := t.Open(ctx)
 	if err != nil {
+		// Say which track, unless the source's error already does.
+		if t.Source == "" || !strings.Contains(err.Error(), t.Source) {
+			err = fmt.Errorf("source: track %q (%s): %w", t.ID, t.Source, err)
+		}
 		return nil, err
 	}
 	if p == nil || p.Frames() == 0 {
