@@ -130,6 +130,13 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 	s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
 	if reason == "slow" {
 		s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)
+		// Drop what the kernel still holds for it: a reset frees the
+		// socket's buffers now rather than after a slow drain.
+		if cs, ok := sk.(*connSink); ok {
+			if tc, ok := cs.conn.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+		}
 	}
 }
 

@@ -253,6 +253,7 @@ func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, d
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
+	cut0 := slowCuts(u)
 	s0, t0 := procStats(pid), time.Now()
 	var spreads []float64
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -295,10 +296,11 @@ loop:
 			r.lost += head - c.pos()
 		}
 	}
-	for _, c := range slow {
-		if c.cut.Load() {
-			r.slowCut++
-		}
+	// The server's count: a cut listener may still be draining what its
+	// kernel buffered when it is cut.
+	r.slowCut = int(slowCuts(u) - cut0)
+	if r.slowCut < 0 {
+		r.slowCut = 0
 	}
 	r.failed = int(failed.Load())
 	if pid != 0 {
@@ -437,4 +439,25 @@ func headFrames(u *url.URL) (int64, error) {
 		}
 	}
 	return st.Samples / stream.FrameSamples, nil
+}
+
+// slowCuts reads the server's count of listeners cut for being slow.
+func slowCuts(u *url.URL) int64 {
+	m := *u
+	m.Path = "/metrics"
+	resp, err := http.Get(m.String())
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "forever_stream_disconnects_total{") && strings.Contains(line, `reason="slow"`) {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			n += int64(v)
+		}
+	}
+	return n
 }
