@@ -37,6 +37,7 @@ type mp3Stream struct {
 	// padded frames (22.05 kHz at 8, 16, 24, 32, 80, 96, 144 or 160 kb/s),
 	// and from there it decodes garbage.
 	missized int
+	offsets  []int // of each complete frame counted, within data
 }
 
 // parseMP3 finds the audio frames in data, skipping ID3v2, ID3v1 and APE
@@ -99,6 +100,7 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 			s.starved = append(s.starved, s.frames)
 		}
 		reservoir += fh.MainDataSize()
+		s.offsets = append(s.offsets, p)
 		p += fh.FrameSize()
 		s.frames++
 	}
@@ -110,6 +112,168 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 		return nil, fmt.Errorf("no complete Layer III frame: %w", ErrNoAudio)
 	}
 	return s, nil
+}
+
+// goMP3FrameSize is the frame length go-mp3 v0.3.4 computes for h.
+func goMP3FrameSize(h mpa.Header) int {
+	n := 144*h.Bitrate*1000/h.SampleRate + boolInt(h.Padding)
+	if h.Version != mpa.MPEG1 {
+		n >>= 1
+	}
+	return n
+}
+
+// reframeForGoMP3 rewrites an MPEG-2 stream so that go-mp3 v0.3.4, which
+// reads some padded frames one byte short, frames it correctly. It works
+// on the bit reservoir as one byte stream and changes only where frames
+// cut it, never the bits any granule reads:
+//
+//   - If the reservoir has a spare (ancillary) byte right after the short
+//     frame's own data, that byte is dropped and the frame is served one
+//     byte shorter, as go-mp3 expects.
+//   - Otherwise the frame gets a header with a larger bitrate (the field
+//     only sets the frame length; decoding never uses it) whose length
+//     go-mp3 computes right, and zero bytes fill the difference, spliced in
+//     right after the frame's own data.
+//   - A full frame at the top bitrate allows neither; it loses the last
+//     byte of its own data (damaging it alone), up to 5% of the frames.
+//
+// Either way everything after the change moves by the same amount, so
+// every later frame's main_data_begin still points at its data.
+func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
+	type frame struct {
+		hdr       [4]byte
+		start     int // offset of the main data section in data
+		m         int // main data bytes in the section
+		dataStart int // reservoir position of the frame's own data
+		end       int // reservoir position just after it
+		short     bool
+		size      int
+	}
+	fs := make([]frame, len(offsets))
+	var res int // reservoir position of the current section's start
+	for i, off := range offsets {
+		h, err := mpa.ParseHeader(data[off:])
+		if err != nil {
+			return nil, err
+		}
+		f := &fs[i]
+		copy(f.hdr[:], data[off:off+4])
+		o := 4 + h.SideInfoSize()
+		if h.CRC {
+			o += 2
+		}
+		f.start = off + o
+		f.m = h.FrameSize() - o
+		f.size = h.FrameSize()
+		si := data[off+o-h.SideInfoSize() : off+o]
+		// MPEG-2 side info: main_data_begin (8 bits), private bits (1 or
+		// 2), then per channel 63 bits starting with part2_3_length (12).
+		priv := 1
+		if h.Channels == 2 {
+			priv = 2
+		}
+		var bits int
+		for ch := range h.Channels {
+			bits += int(readBits(si, 8+priv+63*ch, 12))
+		}
+		f.dataStart = res - int(si[0])
+		f.end = f.dataStart + (bits+7)/8
+		res += f.m
+		f.short = goMP3FrameSize(h) != h.FrameSize()
+		if f.short && f.end > res {
+			return nil, fmt.Errorf("frame %d's data overruns its frame: %w", i, ErrFormat)
+		}
+	}
+	type edit struct{ at, n int } // n > 0 inserts zeros, n < 0 deletes
+	var edits []edit
+	damaged := 0
+	for i := range fs {
+		f := &fs[i]
+		if !f.short {
+			continue
+		}
+		next := res // the reservoir's end
+		if i+1 < len(fs) {
+			next = fs[i+1].dataStart
+		}
+		if f.end < next {
+			// A spare byte follows the frame's data: drop it.
+			edits = append(edits, edit{f.end, -1})
+			f.m--
+			continue
+		}
+		best, bestHdr := 0, f.hdr
+		for bi := byte(1); bi <= 14; bi++ {
+			for pad := byte(0); pad <= 1; pad++ {
+				hb := f.hdr
+				hb[2] = bi<<4 | hb[2]&0x0D | pad<<1
+				h2, err := mpa.ParseHeader(hb[:])
+				if err != nil {
+					continue
+				}
+				if g := goMP3FrameSize(h2); g >= f.size && (best == 0 || g < best) {
+					best, bestHdr = g, hb
+				}
+			}
+		}
+		if best > 0 {
+			f.hdr = bestHdr
+			edits = append(edits, edit{f.end, best - f.size})
+			f.m += best - f.size
+			continue
+		}
+		// A full frame at the top bitrate: neither fix applies. Losing
+		// the last byte of its own data damages this frame alone and
+		// keeps the rest aligned.
+		damaged++
+		if damaged > max(2, len(fs)/20) {
+			return nil, fmt.Errorf("%d full top-bitrate frames cannot be reframed: %w", damaged, ErrFormat)
+		}
+		edits = append(edits, edit{f.end - 1, -1})
+		f.m--
+	}
+	var reservoir []byte
+	for i, off := range offsets {
+		h, _ := mpa.ParseHeader(data[off:])
+		reservoir = append(reservoir, data[fs[i].start:off+h.FrameSize()]...)
+	}
+	spliced := make([]byte, 0, len(reservoir)+len(edits)*64)
+	prev := 0
+	for _, e := range edits {
+		at := min(max(e.at, prev), len(reservoir))
+		spliced = append(spliced, reservoir[prev:at]...)
+		if e.n > 0 {
+			spliced = append(spliced, make([]byte, e.n)...)
+			prev = at
+		} else {
+			prev = min(at-e.n, len(reservoir))
+		}
+	}
+	spliced = append(spliced, reservoir[prev:]...)
+	out := make([]byte, 0, len(data)+len(spliced)-len(reservoir))
+	pos := 0
+	for i, f := range fs {
+		off := offsets[i]
+		if pos+f.m > len(spliced) {
+			return nil, fmt.Errorf("reframing ran out of data at frame %d: %w", i, ErrFormat)
+		}
+		out = append(out, f.hdr[:]...)
+		out = append(out, data[off+4:f.start]...)
+		out = append(out, spliced[pos:pos+f.m]...)
+		pos += f.m
+	}
+	return out, nil
+}
+
+// readBits reads n bits (n <= 32) big-endian from b starting at bit off.
+func readBits(b []byte, off, n int) uint32 {
+	var v uint32
+	for i := range n {
+		bit := off + i
+		v = v<<1 | uint32(b[bit/8]>>(7-bit%8)&1)
+	}
+	return v
 }
 
 func boolInt(b bool) int {
@@ -165,12 +329,13 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	if err != nil {
 		return nil, err
 	}
+	frames := s.audio
 	if s.missized > 0 {
-		// Distorted audio is worse than none for a radio: refuse.
-		return nil, fmt.Errorf("%d padded MPEG-2 frames at %d Hz that go-mp3 v0.3.4 cannot frame correctly: %w",
-			s.missized, s.first.SampleRate, ErrFormat)
+		if frames, err = reframeForGoMP3(data, s.offsets); err != nil {
+			return nil, fmt.Errorf("%d padded MPEG-2 frames at %d Hz that go-mp3 v0.3.4 mis-sizes: %w", s.missized, s.first.SampleRate, err)
+		}
 	}
-	raw, rate, err := runGoMP3(s.audio, s.frames, s.first.SamplesPerFrame())
+	raw, rate, err := runGoMP3(frames, s.frames, s.first.SamplesPerFrame())
 	if raw == nil {
 		return nil, err
 	}
