@@ -150,6 +150,9 @@ func TestEvaluateRejects(t *testing.T) {
 	if _, err := EvaluateSegments([]Interval{{0, 1}, {1, 1}}, []string{"a", "b"}, []Interval{{0, 1}}, []string{"a"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("empty interval: %v", err)
 	}
+	if _, err := EvaluateSegments([]Interval{{0, 1e12}}, []string{"a"}, []Interval{{0, 1e12}}, []string{"a"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("interval to 1e12 s: %v", err)
+	}
 }
 
 func TestSegmentsIdentical(t *testing.T) {

@@ -42,7 +42,9 @@ type SegmentScores struct {
 }
 
 // ValidateIntervals reports whether every interval is finite,
-// non-negative and of positive duration.
+// non-negative, of positive duration and ends by MaxTime (mir_eval does not
+// check the last, but frame-based measures would otherwise take unbounded
+// memory).
 func ValidateIntervals(iv []Interval) error {
 	for i, v := range iv {
 		if math.IsNaN(v.Start) || math.IsNaN(v.End) || math.IsInf(v.Start, 0) || math.IsInf(v.End, 0) {
@@ -53,6 +55,9 @@ func ValidateIntervals(iv []Interval) error {
 		}
 		if v.End <= v.Start {
 			return fmt.Errorf("%w: interval %d [%v, %v] not of positive duration", ErrInvalid, i, v.Start, v.End)
+		}
+		if v.End > MaxTime {
+			return fmt.Errorf("%w: interval %d ends at %v s, later than %v s (not seconds?)", ErrInvalid, i, v.End, MaxTime)
 		}
 	}
 	return nil
