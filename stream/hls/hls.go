@@ -1,0 +1,311 @@
+// Package hls writes a forever station as HTTP Live Streaming: MP3
+// segments of a few seconds and a live playlist, in a directory that any
+// web server or CDN can serve.
+//
+// Each segment is raw MPEG audio, so, as the HLS specification requires
+// for such segments, it starts with an ID3 tag whose PRIV frame
+// com.apple.streaming.transportStreamTimestamp gives the 90 kHz timestamp
+// of its first sample. The same tag carries the title on air (TIT2, and
+// TXXX "StreamTitle") as timed metadata; a segment is cut early when the
+// title changes so that the title is right from its first sample. The
+// playlist slides over the last few segments and stamps each with
+// EXT-X-PROGRAM-DATE-TIME. Files are written to a temporary name and
+// renamed, so a server never serves half a file.
+package hls
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/foreverfm/forever/stream"
+)
+
+// A Feed yields the stream's chunks as they are released;
+// *stream.Subscription is one.
+type Feed interface {
+	Next(ctx context.Context) ([]*stream.Chunk, error)
+}
+
+// PlaylistName is the name of the playlist in the directory.
+const PlaylistName = "live.m3u8"
+
+// Writer writes segments and the playlist into Dir. Set the fields, then
+// call Run.
+type Writer struct {
+	Dir string
+	// SegmentDuration is the target length of a segment; default 6 s.
+	SegmentDuration time.Duration
+	// Window is the number of segments in the playlist; default 6.
+	Window int
+	Logger *slog.Logger // default slog.Default()
+	// Now gives the wall-clock time of the first chunk, from which
+	// EXT-X-PROGRAM-DATE-TIME is reckoned along the stream; default
+	// time.Now.
+	Now func() time.Time
+
+	segs     []segment
+	discSeq  int // discontinuities that have slid out of the window
+	seq      int // media sequence number of the next segment
+	base     time.Time
+	baseSeq  int64
+	nextSeq  int64 // stream frame expected next
+	started  bool
+	disc     bool // the next segment follows a gap
+	cur      bytes.Buffer
+	curStart int64
+	curN     int
+	curTitle string
+}
+
+type segment struct {
+	name     string
+	seq      int
+	duration float64
+	time     time.Time
+	title    string
+	disc     bool
+}
+
+// Run writes segments from feed until ctx is done or the feed ends. When
+// the feed reports stream.ErrStopped the playlist is closed with
+// EXT-X-ENDLIST and Run returns nil.
+func (w *Writer) Run(ctx context.Context, feed Feed) error {
+	if w.Dir == "" {
+		return errors.New("hls: Writer.Dir is empty")
+	}
+	if err := os.MkdirAll(w.Dir, 0o755); err != nil {
+		return fmt.Errorf("hls: %w", err)
+	}
+	if w.SegmentDuration <= 0 {
+		w.SegmentDuration = 6 * time.Second
+	}
+	if w.Window <= 0 {
+		w.Window = 6
+	}
+	if w.Logger == nil {
+		w.Logger = slog.Default()
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	target := int64(math.Ceil(w.SegmentDuration.Seconds() * stream.SampleRate / stream.FrameSamples))
+	for {
+		chunks, err := feed.Next(ctx)
+		if errors.Is(err, stream.ErrStopped) {
+			if w.curN > 0 {
+				if err := w.cut(); err != nil {
+					return err
+				}
+			}
+			return w.writePlaylist(true)
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range chunks {
+			if !w.started {
+				w.started = true
+				w.base, w.baseSeq, w.nextSeq = w.Now(), c.Seq, c.Seq
+			}
+			if c.Seq != w.nextSeq {
+				// The feed skipped ahead: close what we have and
+				// mark the break for players.
+				if w.curN > 0 {
+					if err := w.cut(); err != nil {
+						return err
+					}
+				}
+				w.Logger.Warn("hls: gap in the stream", "frames", c.Seq-w.nextSeq)
+				w.disc = true
+				w.base, w.baseSeq = w.Now(), c.Seq
+			}
+			if w.curN > 0 && c.Title != w.curTitle {
+				if err := w.cut(); err != nil {
+					return err
+				}
+			}
+			if w.curN == 0 {
+				w.curStart, w.curTitle = c.Seq, c.Title
+			}
+			w.cur.Write(c.Data)
+			w.curN += c.Frames
+			w.nextSeq = c.Seq + int64(c.Frames)
+			if int64(w.curN) >= target {
+				if err := w.cut(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+// cut writes the current segment and the playlist.
+func (w *Writer) cut() error {
+	startSample := w.curStart * stream.FrameSamples
+	pts := uint64(startSample*90000/stream.SampleRate) & (1<<33 - 1)
+	var b bytes.Buffer
+	b.Write(id3Tag(pts, w.curTitle))
+	b.Write(w.cur.Bytes())
+	s := segment{
+		name:     fmt.Sprintf("seg%d.mp3", w.seq),
+		seq:      w.seq,
+		duration: float64(w.curN*stream.FrameSamples) / stream.SampleRate,
+		time:     w.base.Add(time.Duration(float64(w.curStart-w.baseSeq) * stream.FrameSamples / stream.SampleRate * float64(time.Second))),
+		title:    w.curTitle,
+		disc:     w.disc,
+	}
+	w.disc = false
+	w.seq++
+	w.cur.Reset()
+	w.curN = 0
+	if err := writeAtomic(filepath.Join(w.Dir, s.name), b.Bytes()); err != nil {
+		return err
+	}
+	w.segs = append(w.segs, s)
+	var old []segment
+	if len(w.segs) > w.Window {
+		old = append(old, w.segs[:len(w.segs)-w.Window]...)
+		for _, o := range old {
+			if o.disc {
+				w.discSeq++
+			}
+		}
+		w.segs = append(w.segs[:0], w.segs[len(w.segs)-w.Window:]...)
+	}
+	if err := w.writePlaylist(false); err != nil {
+		return err
+	}
+	// Players that read the previous playlist may still fetch segments
+	// that just left it; remove only those two segments further back.
+	for _, o := range old {
+		os.Remove(filepath.Join(w.Dir, fmt.Sprintf("seg%d.mp3", o.seq-2)))
+	}
+	return nil
+}
+
+func (w *Writer) writePlaylist(end bool) error {
+	var b strings.Builder
+	maxDur := 1
+	for _, s := range w.segs {
+		maxDur = max(maxDur, int(math.Ceil(s.duration)))
+	}
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%d\n", maxDur)
+	first := w.seq
+	if len(w.segs) > 0 {
+		first = w.segs[0].seq
+	}
+	fmt.Fprintf(&b, "#EXT-X-MEDIA-SEQUENCE:%d\n", first)
+	if w.discSeq > 0 {
+		fmt.Fprintf(&b, "#EXT-X-DISCONTINUITY-SEQUENCE:%d\n", w.discSeq)
+	}
+	for _, s := range w.segs {
+		if s.disc {
+			b.WriteString("#EXT-X-DISCONTINUITY\n")
+		}
+		fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", s.time.UTC().Format("2006-01-02T15:04:05.000Z"))
+		fmt.Fprintf(&b, "#EXTINF:%.3f,%s\n%s\n", s.duration, strings.NewReplacer("\n", " ", "\r", " ").Replace(s.title), s.name)
+	}
+	if end {
+		b.WriteString("#EXT-X-ENDLIST\n")
+	}
+	return writeAtomic(filepath.Join(w.Dir, PlaylistName), []byte(b.String()))
+}
+
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("hls: %w", err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("hls: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// id3Tag builds the ID3v2.4 tag that starts each segment: the transport
+// stream timestamp and the title.
+func id3Tag(pts uint64, title string) []byte {
+	var frames bytes.Buffer
+	priv := append([]byte("com.apple.streaming.transportStreamTimestamp\x00"), binary.BigEndian.AppendUint64(nil, pts)...)
+	id3Frame(&frames, "PRIV", priv)
+	if title != "" {
+		id3Frame(&frames, "TIT2", append([]byte{3}, title...)) // 3: UTF-8
+		id3Frame(&frames, "TXXX", append(append([]byte{3}, "StreamTitle\x00"...), title...))
+	}
+	tag := []byte{'I', 'D', '3', 4, 0, 0}
+	tag = append(tag, syncsafe(frames.Len())...)
+	return append(tag, frames.Bytes()...)
+}
+
+func id3Frame(b *bytes.Buffer, id string, body []byte) {
+	b.WriteString(id)
+	b.Write(syncsafe(len(body)))
+	b.Write([]byte{0, 0})
+	b.Write(body)
+}
+
+func syncsafe(n int) []byte {
+	return []byte{byte(n >> 21 & 0x7f), byte(n >> 14 & 0x7f), byte(n >> 7 & 0x7f), byte(n & 0x7f)}
+}
+
+var servable = regexp.MustCompile(`^/(live\.m3u8|seg[0-9]{1,12}\.mp3)$`)
+
+// Handler serves the playlist and segments from dir, and nothing else:
+// any other name is 404, so the directory may hold other files safely.
+func Handler(dir string) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := r.URL.Path
+		if i := strings.LastIndexByte(name, '/'); i > 0 {
+			name = name[i:]
+		}
+		if !servable.MatchString(name) {
+			http.NotFound(rw, r)
+			return
+		}
+		f, err := os.Open(filepath.Join(dir, name[1:]))
+		if err != nil {
+			http.NotFound(rw, r)
+			return
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			http.NotFound(rw, r)
+			return
+		}
+		if name == "/"+PlaylistName {
+			rw.Header().Set("Content-Type", "application/vnd.apple.mpegurl")
+			rw.Header().Set("Cache-Control", "no-cache")
+		} else {
+			rw.Header().Set("Content-Type", "audio/mpeg")
+			rw.Header().Set("Cache-Control", "max-age=60")
+		}
+		http.ServeContent(rw, r, "", fi.ModTime(), f)
+	})
+}
