@@ -293,7 +293,8 @@ func energyToLUFS(e float64) float64 {
 func lufsToEnergy(l float64) float64 { return math.Pow(10, (l+0.691)/10) }
 
 // Momentary returns the loudness of the last 400 ms in LUFS, -Inf before
-// 400 ms have been written.
+// 400 ms have been written. Like all measures it advances in 100 ms steps:
+// samples of an unfinished step count from the step's end.
 func (m *LoudnessMeter) Momentary() float64 {
 	if m.nsub < 4 {
 		return math.Inf(-1)
