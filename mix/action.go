@@ -200,18 +200,37 @@ func newEnvelope(c Curve, gainDB float64, n int) envelope {
 	return envelope{curve: c, gain: DB(gainDB), n: max(n, 1)}
 }
 
+// knot is the spacing, in frames, of the points where a curve is evaluated
+// exactly; between them the gain is interpolated linearly, far below
+// audibility for fades of a second or more, and sin and cos are not called
+// per frame. Knots sit at fixed positions of the span, so the result does
+// not depend on how the span is cut into blocks.
+const knot = 64
+
+// at reports the gain at frame i of the span.
+func (e *envelope) at(i int) float64 {
+	return e.gain * e.curve(float64(i)/float64(e.n))
+}
+
 // apply scales the frames of buf, which start at frame pos of the span, and
 // adds them into dst when add is set.
 func (e *envelope) apply(dst, buf []float32, pos int, add bool) {
-	inv := 1 / float64(e.n)
-	for i := 0; i < len(buf)/2; i++ {
-		g := float32(e.gain * e.curve(float64(pos+i)*inv))
-		l, r := buf[2*i]*g, buf[2*i+1]*g
-		if add {
-			dst[2*i] += l
-			dst[2*i+1] += r
-		} else {
-			dst[2*i], dst[2*i+1] = l, r
+	n := len(buf) / 2
+	for i := 0; i < n; {
+		k0 := (pos + i) / knot * knot
+		k1 := max(min(k0+knot, e.n), k0+1)
+		g0, g1 := e.at(k0), e.at(k1)
+		end := min(n, k0+knot-pos)
+		for ; i < end; i++ {
+			f := float64(pos+i-k0) / float64(k1-k0)
+			g := float32(g0 + (g1-g0)*f)
+			l, r := buf[2*i]*g, buf[2*i+1]*g
+			if add {
+				dst[2*i] += l
+				dst[2*i+1] += r
+			} else {
+				dst[2*i], dst[2*i+1] = l, r
+			}
 		}
 	}
 }

@@ -70,10 +70,10 @@ type Stretcher struct {
 	h      int // hop, half the window
 	win    []float32
 
-	// Mono mixdown (m) and its decimated box-filtered copy (d) of the input
-	// region the map can reach, starting at input frame base.
+	// The decimated, box-filtered mono mixdown of the input region the map
+	// can reach, starting at input frame base.
 	base int
-	m, d []float32
+	d    []float32
 	dcum []float64 // prefix sums of d², for candidate energies
 
 	k       int       // next grain
@@ -155,33 +155,24 @@ func (s *Stretcher) prepare() {
 		hi += (s.in[n-1] - s.in[n-2]) * w / max(s.out[n-1]-s.out[n-2], 1)
 	}
 	s.base = lo
-	n := hi - lo
-	s.m = make([]float32, n)
-	for i := range s.m {
-		f := lo + i
-		if f >= 0 && f < s.frames {
-			s.m[i] = 0.5 * (s.src[2*f] + s.src[2*f+1])
-		}
-	}
-	s.d = make([]float32, n/decim)
+	s.d = make([]float32, (hi-lo)/decim)
 	s.dcum = make([]float64, len(s.d)+1)
 	for i := range s.d {
 		var v float32
 		for j := 0; j < decim; j++ {
-			v += s.m[i*decim+j]
+			v += s.mono(lo + i*decim + j)
 		}
 		s.d[i] = v / decim
 		s.dcum[i+1] = s.dcum[i] + float64(s.d[i])*float64(s.d[i])
 	}
 }
 
-// mono returns the mixdown at input frame f, zero outside the region.
+// mono returns the mixdown at input frame f, zero outside the input.
 func (s *Stretcher) mono(f int) float32 {
-	i := f - s.base
-	if i < 0 || i >= len(s.m) {
+	if f < 0 || f >= s.frames {
 		return 0
 	}
-	return s.m[i]
+	return 0.5 * (s.src[2*f] + s.src[2*f+1])
 }
 
 // similarity is the normalised correlation of the hop of input ending at
@@ -294,7 +285,7 @@ func (s *Stretcher) place(k int) int {
 
 // step adds grain k and moves its first hop, now final, to pending.
 func (s *Stretcher) step() {
-	if s.m == nil {
+	if s.d == nil {
 		s.prepare()
 	}
 	c := s.place(s.k)
