@@ -255,7 +255,7 @@ func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
 	pos := 0
 	for i, f := range fs {
 		off := offsets[i]
-		if pos+f.m > len(spliced) {
+		if f.m < 0 || pos+f.m > len(spliced) {
 			return nil, fmt.Errorf("reframing ran out of data at frame %d: %w", i, ErrFormat)
 		}
 		out = append(out, f.hdr[:]...)
