@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -411,5 +412,70 @@ func TestFailingEncoderBridgedWithSilentFrames(t *testing.T) {
 	}
 	if !strings.Contains(ts.logs.String(), "encoder failed") {
 		t.Error("no log line for the failing encoder")
+	}
+}
+
+// noHijack hides the connection, as HTTP/2 and some middleware do, but
+// still lets the handler flush and set deadlines.
+type noHijack struct{ w http.ResponseWriter }
+
+func (n noHijack) Header() http.Header         { return n.w.Header() }
+func (n noHijack) Write(b []byte) (int, error) { return n.w.Write(b) }
+func (n noHijack) WriteHeader(code int)        { n.w.WriteHeader(code) }
+func (n noHijack) Flush()                      { n.w.(http.Flusher).Flush() }
+func (n noHijack) SetWriteDeadline(t time.Time) error {
+	return http.NewResponseController(n.w).SetWriteDeadline(t)
+}
+
+func TestStreamWithoutHijack(t *testing.T) {
+	ts := start(t, &sine{freq: 440}, Options{})
+	ts.waitPCM(t, 60)
+	ts.clock.Step(t, 2*time.Second, ts.batch())
+	h := ts.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(noHijack{w}, r)
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/all.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "audio/mpeg" {
+		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	got := make(chan []byte)
+	go func() {
+		b := make([]byte, 0, 1<<20)
+		buf := make([]byte, 8192)
+		for {
+			n, err := resp.Body.Read(buf)
+			b = append(b, buf[:n]...)
+			if err != nil {
+				got <- b
+				return
+			}
+		}
+	}()
+	for ts.Status().Listeners != 1 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ts.clock.Step(t, 2*time.Second, ts.batch())
+	for i := 0; value(t, ts.m.bytes.WithLabelValues("all")) < float64(ts.outputs[0].ring.headFrames()*417); i++ {
+		if i > 1000 {
+			t.Fatal("listener did not catch up")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp.Body.Close()
+	b := <-got
+	var sp mp3frame.Splitter
+	sp.Write(b)
+	n := 0
+	for f, ok := sp.Next(); ok; f, ok = sp.Next() {
+		n += len(f)
+	}
+	if sp.Skipped != 0 || len(b)-n > 418 || n < 80*417 {
+		t.Fatalf("%d bytes: %d in frames, %d skipped", len(b), n, sp.Skipped)
 	}
 }
