@@ -552,7 +552,8 @@ func (p *peakMeter) reset() {
 
 // write measures channel c of the interleaved run and returns its sample
 // peak. Interpolation is skipped for chunks that cannot beat the peak found
-// so far, which keeps the cost small for most music.
+// so far, which keeps the cost small for most music: such a chunk is only
+// scanned for its largest magnitude, and its tail kept as history.
 func (p *peakMeter) write(run []float32, c, ch int) float64 {
 	const hl = tpTaps - 1
 	if cap(p.hist) < hl+tpChunk {
@@ -568,23 +569,29 @@ func (p *peakMeter) write(run []float32, c, ch int) float64 {
 	var speak float32
 	for start := c; start < len(run); start += tpChunk * ch {
 		end := min(len(run), start+tpChunk*ch)
-		m := hl
+		k := (end - start + ch - 1) / ch
 		var cmax float32
 		for i := start; i < end; i += ch {
-			x := run[i]
-			if x-x != 0 { // NaN or Inf
-				x = 0
+			// |x| by clearing the sign bit; NaN and Inf fail the second
+			// test and count as silence.
+			ax := math.Float32frombits(math.Float32bits(run[i]) &^ (1 << 31))
+			if ax > cmax && ax <= math.MaxFloat32 {
+				cmax = ax
 			}
-			buf[m] = float64(x)
-			m++
-			cmax = max(cmax, x, -x)
 		}
 		speak = max(speak, cmax)
-		if p.oversample && max(hmax, float64(cmax))*truePeakGain > max(p.peak, float64(speak)) {
-			p.interpolate(buf[:m])
+		from := max(0, k-hl) // only the tail is needed as history
+		interp := p.oversample && max(hmax, float64(cmax))*truePeakGain > max(p.peak, float64(speak))
+		if interp {
+			from = 0
 		}
-		// The chunk's tail is the next chunk's history.
-		copy(buf, buf[m-hl:m])
+		for j := from; j < k; j++ {
+			buf[hl+j] = finiteSample(run[start+j*ch])
+		}
+		if interp {
+			p.interpolate(buf[:hl+k])
+		}
+		copy(buf, buf[k:k+hl])
 		hmax = 0
 		for _, v := range buf[:hl] {
 			hmax = max(hmax, math.Abs(v))

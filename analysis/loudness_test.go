@@ -201,31 +201,37 @@ func TestTruePeak(t *testing.T) {
 // a meter that interpolates everything, on noise with bursts.
 func TestTruePeakSkipIsExact(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, 44100)
-	for i := range x {
-		g := 0.05
-		if i/3000%4 == 0 {
-			g = 0.6
-		}
-		x[i] = float32(g * r.NormFloat64())
-	}
-	// Brute force: every phase at every sample.
-	h := make([]float64, tpTaps-1, len(x)+tpTaps)
-	for _, v := range x {
-		h = append(h, float64(v))
-	}
-	var peak float64
-	for n := tpTaps - 1; n < len(h); n++ {
-		for _, ph := range truePeakPhases {
-			var y float64
-			for k, c := range ph {
-				y += c * h[n-k]
+	const n = 44100
+	// Two channels of noise with bursts at different times.
+	x := make([]float32, 2*n)
+	for i := 0; i < n; i++ {
+		for c := 0; c < 2; c++ {
+			g := 0.05
+			if (i+1500*c)/3000%4 == 0 {
+				g = 0.6
 			}
-			peak = max(peak, math.Abs(y))
+			x[2*i+c] = float32(g * r.NormFloat64())
+		}
+	}
+	// Brute force: every phase at every sample of each channel.
+	var peak float64
+	for c := 0; c < 2; c++ {
+		h := make([]float64, tpTaps-1, n+tpTaps)
+		for i := 0; i < n; i++ {
+			h = append(h, float64(x[2*i+c]))
+		}
+		for j := tpTaps - 1; j < len(h); j++ {
+			for _, ph := range truePeakPhases {
+				var y float64
+				for k, v := range ph {
+					y += v * h[j-k]
+				}
+				peak = max(peak, math.Abs(y))
+			}
 		}
 	}
 	want := amplitudeToDB(peak)
-	if got := TruePeak(x, 1, 44100); math.Abs(got-want) > 1e-9 {
+	if got := TruePeak(x, 2, 44100); math.Abs(got-want) > 1e-9 {
 		t.Errorf("true peak with skipping %.12f, without %.12f", got, want)
 	}
 }
