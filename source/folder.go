@@ -47,6 +47,11 @@ func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: folder %s: %w", f.Dir, err)
 	}
+	// A music folder is often a link to a disk elsewhere; WalkDir would
+	// not enter it.
+	if resolved, err := filepath.EvalSymlinks(root); err == nil {
+		root = resolved
+	}
 	if fi, err := os.Stat(root); err != nil {
 		return nil, fmt.Errorf("source: folder: %w", err)
 	} else if !fi.IsDir() {

@@ -97,6 +97,26 @@ func TestFolderRelists(t *testing.T) {
 	}
 }
 
+func TestFolderSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "disk/music/a.wav", makeWAV(100, 44100, 1))
+	writeFile(t, dir, "disk/other/b.wav", makeWAV(100, 44100, 1))
+	link := filepath.Join(dir, "Music")
+	if err := os.Symlink(filepath.Join(dir, "disk", "music"), link); err != nil {
+		t.Skip(err)
+	}
+	// A linked file is listed; a linked directory is not entered.
+	os.Symlink(filepath.Join(dir, "disk", "other", "b.wav"), filepath.Join(dir, "disk", "music", "b-link.wav"))
+	os.Symlink(filepath.Join(dir, "disk", "other"), filepath.Join(dir, "disk", "music", "other"))
+	ts, err := Folder{Dir: link, Recursive: true}.Tracks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := trackIDs(ts), []string{"a.wav", "b-link.wav"}; !slices.Equal(got, want) {
+		t.Errorf("IDs = %q, want %q", got, want)
+	}
+}
+
 func TestFolderErrors(t *testing.T) {
 	dir := t.TempDir()
 	file := writeFile(t, dir, "x.wav", makeWAV(10, 44100, 1))
