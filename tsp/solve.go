@@ -3,8 +3,10 @@
 // the tracks to come after the one now playing.
 //
 // The solver builds a greedy-edge tour over candidate edges from
-// k-nearest-neighbour lists, improves it with 2-opt and Or-opt moves (using
-// the neighbour lists and "don't look" bits), and then runs an iterated
+// k-nearest-neighbour lists, improves it with 2-opt, Or-opt (moving a
+// segment of up to three points, either way round) and Lin-Kernighan-style
+// moves of two flips (sequential 3-opt), using the neighbour lists and
+// "don't look" bits, and then runs an iterated
 // local search: each iteration applies a double-bridge kick confined to a
 // short stretch of the tour, re-optimises only around it, and keeps the
 // result unless it is longer. Costs per iteration do not grow with n, so
@@ -63,8 +65,9 @@ type Options struct {
 
 // Result is a solved tour or path.
 type Result struct {
-	// Tour visits every point once. For a closed tour it starts at 0 and
-	// returns to it; for a path it starts at the given start.
+	// Tour visits every point once. A closed tour starts at 0, goes
+	// first to the smaller-numbered of its two neighbours and returns to 0;
+	// a path starts at the given start.
 	Tour []int
 
 	// Length is the length of the tour (closing edge included) or path.
@@ -210,9 +213,12 @@ func solve(ctx context.Context, n int, d Distance, start int, o Options) (Result
 
 	res.Tour = make([]int, 0, n)
 	if start < 0 {
-		p := s.pos[0]
-		for i := int32(0); i < s.n; i++ {
-			res.Tour = append(res.Tour, int(s.tour[(p+i)%s.n]))
+		// Canonical form: from 0, towards the smaller of its neighbours.
+		fwd := s.succ(0) < s.pred(0)
+		c := int32(0)
+		for i := 0; i < n; i++ {
+			res.Tour = append(res.Tour, int(c))
+			c = s.step(c, fwd)
 		}
 		res.Length = TourLength(res.Tour, d)
 	} else {
