@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/foreverfm/forever/audio"
 )
@@ -26,6 +27,10 @@ type Folder struct {
 	// Recursive includes the files of subdirectories, at any depth.
 	// Symbolic links to directories are not followed.
 	Recursive bool
+	// Settle leaves out files modified less than this long ago: they may
+	// still be being copied in, and a later listing will find them whole.
+	// 0 lists every file at once.
+	Settle time.Duration
 	// Logger receives a warning for each file skipped; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -83,6 +88,12 @@ func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 		}
 		if FormatOf(path) == "" {
 			return nil
+		}
+		if f.Settle > 0 {
+			if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) < f.Settle {
+				log.Debug("source: file still settling", "path", path)
+				return nil
+			}
 		}
 		t, err := fileTrack(path, log)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/foreverfm/forever/audio"
 )
@@ -114,6 +115,18 @@ func TestFolderSymlinks(t *testing.T) {
 	}
 	if got, want := trackIDs(ts), []string{"a.wav", "b-link.wav"}; !slices.Equal(got, want) {
 		t.Errorf("IDs = %q, want %q", got, want)
+	}
+}
+
+func TestFolderSettle(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "old.wav", makeWAV(100, 44100, 1))
+	hourAgo := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, "old.wav"), hourAgo, hourAgo)
+	writeFile(t, dir, "new.wav", makeWAV(100, 44100, 1))
+	ts, err := Folder{Dir: dir, Settle: time.Minute}.Tracks(context.Background())
+	if err != nil || !slices.Equal(trackIDs(ts), []string{"old.wav"}) {
+		t.Errorf("%q, %v", trackIDs(ts), err)
 	}
 }
 
