@@ -89,7 +89,7 @@ func Catalogue() []Spec {
 			Tempo: 128, Key: 5, Mode: Major, Offset: 0.1, Seed: 0x02,
 			Sections: arrangement(16, 16, 16, 8, 8, 24, 16),
 			style: style{drums: fourFloor, bass: eighthBass, chords: stabChords, lead: sawLead, arp: true,
-				prog: []int{0, 5, 3, 4}, barsPerChord: 2, swing: 0.1, kickDecay: 0.28, duck: 0.5, motifs: [2]int{1, 4}},
+				prog: []int{0, 3, 0, 4}, barsPerChord: 2, swing: 0.1, kickDecay: 0.28, duck: 0.5, motifs: [2]int{1, 4}},
 		},
 		{
 			Title: "Night Runner", Artist: "Kilohertz Club",

@@ -124,14 +124,18 @@ func containsNear(xs []float64, x float64) bool {
 	return false
 }
 
-// shortRenders renders every catalogue track cut to four bars a section,
-// once per test binary.
+// shortSpec cuts a track to at most 8 bars a section: every section
+// kind, and a whole chord progression in each, at about half the length.
+func shortSpec(s Spec) Spec { return s.Short(8) }
+
+// shortRenders renders every catalogue track's shortSpec once per test
+// binary.
 var shortRenders = sync.OnceValue(func() []*audio.PCM {
 	specs := Catalogue()
 	out := make([]*audio.PCM, len(specs))
 	var wg sync.WaitGroup
 	for i, s := range specs {
-		wg.Go(func() { out[i] = s.Short(4).Render() })
+		wg.Go(func() { out[i] = shortSpec(s).Render() })
 	}
 	wg.Wait()
 	return out
@@ -139,7 +143,7 @@ var shortRenders = sync.OnceValue(func() []*audio.PCM {
 
 func TestRenderSound(t *testing.T) {
 	for i, s := range Catalogue() {
-		s = s.Short(4)
+		s = shortSpec(s)
 		p := shortRenders()[i]
 		if p.Frames() != s.Frames() {
 			t.Errorf("%s: %d frames, Spec says %d", s.ID, p.Frames(), s.Frames())
@@ -251,12 +255,13 @@ func flux(p *audio.PCM, hop int) []float64 {
 func TestBeatsHaveOnsets(t *testing.T) {
 	const hop = 256
 	for i, s := range Catalogue() {
-		s = s.Short(4)
+		s = shortSpec(s)
 		tr := s.Truth()
-		env := flux(shortRenders()[i], hop)
+		var env []float64
+		var from int
 		// The analysis frame centred on time x starts n/2 frames earlier.
 		at := func(x float64) float64 {
-			c := (x*sr - 512) / hop
+			c := (x*sr - float64(from) - 512) / hop
 			best := 0.0
 			for k := int(c) - 1; k <= int(c)+2; k++ {
 				if k >= 0 && k < len(env) {
@@ -273,6 +278,8 @@ func TestBeatsHaveOnsets(t *testing.T) {
 			default:
 				continue
 			}
+			from = frameAt(tr.Sections[k])
+			env = flux(shortRenders()[i].Slice(from, frameAt(tr.Sections[k+1])), hop)
 			spb := 60 / s.Tempo
 			for _, b := range tr.Beats {
 				if b < tr.Sections[k] || b >= tr.Sections[k+1] {
@@ -287,7 +294,7 @@ func TestBeatsHaveOnsets(t *testing.T) {
 		if n == 0 {
 			t.Fatalf("%s: no drummed beats", s.ID)
 		}
-		if on < 1.3*eighth || on < 1.3*sixteenth {
+		if on < 1.15*eighth || on < 1.5*sixteenth {
 			t.Errorf("%s: onset strength at beats %.1f, eighths %.1f, sixteenths %.1f", s.ID, on/float64(n), eighth/float64(n), sixteenth/float64(n))
 		} else {
 			t.Logf("%s: beats/eighths %.2f, beats/sixteenths %.2f", s.ID, on/eighth, on/sixteenth)
@@ -363,9 +370,16 @@ func TestKey(t *testing.T) {
 			got := Spec{Key: bestKey, Mode: bestMode}.KeyName()
 			t.Errorf("%s: key finder says %s (r=%.2f), truth %s", s.ID, got, best, s.KeyName())
 		}
+		// The tonic is among the strongest pitch classes of the whole.
+		stronger := 0
+		for j := range 12 {
+			if c[j] > c[s.Key] {
+				stronger++
+			}
+		}
 		// In the breakdown, with the drums out, nearly all the energy is
-		// in the scale, and the tonic is among the strongest.
-		tr := s.Short(4).Truth()
+		// in the scale.
+		tr := shortSpec(s).Truth()
 		var from, to int
 		for k, l := range tr.Labels {
 			if l == "breakdown" {
@@ -377,17 +391,13 @@ func TestKey(t *testing.T) {
 		for _, d := range scales[s.Mode] {
 			in += c[mod(s.Key+d, 12)]
 		}
-		stronger := 0
 		for j := range 12 {
 			all += c[j]
-			if c[j] > c[s.Key] {
-				stronger++
-			}
 		}
 		if in/all < 0.8 || stronger > 2 {
-			t.Errorf("%s: %.0f%% of the chroma in the scale, %d pitch classes stronger than the tonic", s.ID, 100*in/all, stronger)
+			t.Errorf("%s: tonic rank %d, %.0f%% of the breakdown's chroma in the scale", s.ID, stronger+1, 100*in/all)
 		} else {
-			t.Logf("%s: %.0f%% of the chroma in the scale, tonic rank %d", s.ID, 100*in/all, stronger+1)
+			t.Logf("%s: tonic rank %d, %.0f%% of the breakdown's chroma in the scale", s.ID, stronger+1, 100*in/all)
 		}
 	}
 }

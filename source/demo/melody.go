@@ -113,10 +113,10 @@ func (r *renderer) melody() {
 		case Drop:
 			variant = (bi.pos / 8) % 2
 		case Breakdown:
-			if bi.pos < bi.n/2 {
+			if bi.pos < bi.n/4 {
 				continue
 			}
-			vel = 0.6
+			vel = 0.7
 		default:
 			continue
 		}

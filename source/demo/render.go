@@ -208,8 +208,8 @@ func (r *renderer) drums() {
 			r.roll(b, bi)
 			continue
 		case Outro:
-			kick = bi.pos < bi.n-2 || bi.n <= 2
-			hats = bi.pos < bi.n-2
+			kick = true
+			hats = bi.pos < bi.n-2 || bi.n <= 2
 			snare = bi.pos < bi.n/2
 			fill = snare
 		}
@@ -281,10 +281,10 @@ func (r *renderer) drums() {
 					jit = (r.hum.Float64() - 0.5) * 0.003
 				}
 				vel := h.vel * (0.9 + 0.2*r.hum.Float64())
-				r.hit(k.hat, r.stepTime(b, h.step)+jit, 0.5*vel, 0.3, 0.05)
+				r.hit(k.hat, r.stepTime(b, h.step)+jit, 0.8*vel, 0.3, 0.05)
 			}
 			for _, h := range opens {
-				r.hit(k.openHat, r.stepTime(b, h.step), 0.5*h.vel, 0.35, 0.08)
+				r.hit(k.openHat, r.stepTime(b, h.step), 0.7*h.vel, 0.35, 0.08)
 			}
 		}
 	}
@@ -416,7 +416,7 @@ func padCut(bi barInfo, frac float64) float64 {
 	case Chorus:
 		return 1
 	case Breakdown:
-		return 0.6 * math.Pow(2.5, x)
+		return 0.9 * math.Pow(2.2, x)
 	case Build:
 		return 0.7 * math.Pow(6, x)
 	case Drop:
@@ -452,6 +452,9 @@ func (r *renderer) harmony() {
 		if pads && (bi.pos%st.barsPerChord == 0) {
 			span := min(st.barsPerChord, bi.n-bi.pos)
 			vel := 0.85
+			if bi.kind == Breakdown || bi.kind == Build {
+				vel = 1 // the pads carry these sections alone
+			}
 			if bi.kind == Intro {
 				vel = 0.2 + 0.8*float64(bi.pos-bi.n/2+1)/float64(bi.n-bi.n/2)
 			}
@@ -526,7 +529,7 @@ func (r *renderer) risers() {
 				fl.set(300*math.Pow(30, x), 2)
 				fr = svf{ic1: fr.ic1, ic2: fr.ic2, a1: fl.a1, a2: fl.a2, a3: fl.a3, k: fl.k}
 			}
-			g := 0.22 * x * x
+			g := 0.13 * x * x
 			_, l, _ := fl.tick(n.next())
 			_, rr, _ := fr.tick(n.next())
 			r.out[2*i] += float32(g * l)

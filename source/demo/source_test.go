@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -220,4 +222,18 @@ func FuzzReadCache(f *testing.F) {
 			t.Fatalf("accepted %d bytes as %d frames", len(data), p.Frames())
 		}
 	})
+}
+
+// pinnedHash is the SHA-256 of tiny().Render() on amd64 at synthVersion.
+// If this test fails, the synthesiser's output changed: bump synthVersion
+// (so users' caches are invalidated) and update the hash.
+const pinnedHash = "35d81e944d463c3891a45bd9d2421352de05bb663f54ad92ce2ae87515a0cfb2"
+
+func TestSynthVersionPinned(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the pinned hash is for amd64; other architectures may fuse floating-point operations")
+	}
+	if got := fmt.Sprintf("%x", hashPCM(tinyRender())); got != pinnedHash {
+		t.Fatalf("synthVersion %d renders %s, pinned %s: if the change is intended, bump synthVersion and update pinnedHash", synthVersion, got, pinnedHash)
+	}
 }

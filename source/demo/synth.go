@@ -64,35 +64,53 @@ const (
 	sineWave
 )
 
-// osc advances a phase-accumulating oscillator and returns its sample.
-func osc(w wave, ph *float64, dt float64) float64 {
+// fill writes the next len(dst) samples of an oscillator of the given
+// wave, phase and phase increment into dst. The switch sits outside the
+// loops so each is a tight, inlined loop: this is the synthesiser's
+// innermost work.
+func fill(w wave, ph *float64, dt float64, dst []float64) {
 	t := *ph
-	t += dt
-	if t >= 1 {
-		t -= 1
-	}
-	*ph = t
 	switch w {
 	case sawWave:
-		return 2*t - 1 - polyBLEP(t, dt)
+		for i := range dst {
+			if t += dt; t >= 1 {
+				t--
+			}
+			dst[i] = 2*t - 1 - polyBLEP(t, dt)
+		}
 	case squareWave:
-		v := 1.0
-		if t >= 0.5 {
-			v = -1
+		for i := range dst {
+			if t += dt; t >= 1 {
+				t--
+			}
+			v := 1.0
+			t2 := t + 0.5
+			if t >= 0.5 {
+				v = -1
+				t2 = t - 0.5
+			}
+			dst[i] = v + polyBLEP(t, dt) - polyBLEP(t2, dt)
 		}
-		t2 := t + 0.5
-		if t2 >= 1 {
-			t2 -= 1
-		}
-		return v + polyBLEP(t, dt) - polyBLEP(t2, dt)
 	case triWave:
-		if t < 0.5 {
-			return 4*t - 1
+		for i := range dst {
+			if t += dt; t >= 1 {
+				t--
+			}
+			if t < 0.5 {
+				dst[i] = 4*t - 1
+			} else {
+				dst[i] = 3 - 4*t
+			}
 		}
-		return 3 - 4*t
 	default:
-		return sin2pi(t)
+		for i := range dst {
+			if t += dt; t >= 1 {
+				t--
+			}
+			dst[i] = sin2pi(t)
+		}
 	}
+	*ph = t
 }
 
 // svf is a trapezoidal state-variable filter (Zavalishin/Simper form):
@@ -174,7 +192,7 @@ type note struct {
 	cut0, cut1 float64 // cutoff multipliers at note start and at release
 }
 
-const block = 16 // frames between filter coefficient updates
+const block = 32 // frames per block: filter, vibrato and cutoff update at this rate
 
 // play renders n through p into the renderer's buses.
 func (r *renderer) play(p *patch, n note) {
@@ -182,9 +200,8 @@ func (r *renderer) play(p *patch, n note) {
 		return
 	}
 	f := midiHz(n.midi)
-	var dts [3]float64
-	var phs [3]float64
 	oscs := max(1, min(p.oscs, 3))
+	var ratio, dts, phs [3]float64
 	for i := range oscs {
 		c := 0.0
 		switch i {
@@ -193,17 +210,18 @@ func (r *renderer) play(p *patch, n note) {
 		case 2:
 			c = p.detune
 		}
-		dts[i] = f * math.Exp2(c/1200) / sr
+		ratio[i] = math.Exp2(c / 1200)
+		dts[i] = f * ratio[i] / sr
 		phs[i] = r.rng.Float64()
 	}
 	subDt := f / 2 / sr
 	subPh := 0.0
 	stereo := oscs > 1 && p.width > 0
-	wC, wOut, wIn := 1.0, (1+p.width)/2, (1-p.width)/2
+	// Centre oscillator in both channels, the outer two leaning apart.
+	wOut, wIn := (1+p.width)/2, (1-p.width)/2
 	norm := 1 / float64(oscs)
 
-	relFrames := int(p.release * sr)
-	end := min(n.start+n.hold+relFrames, r.frames)
+	end := min(n.start+n.hold+int(p.release*sr), r.frames)
 	relCoef := math.Exp(-6.9 / math.Max(p.release*sr, 1))
 	decCoef := math.Exp(-1 / math.Max(p.decay*sr, 1))
 	atk := math.Max(p.attack*sr, 1)
@@ -223,89 +241,81 @@ func (r *renderer) play(p *patch, n note) {
 	var fl, fr svf
 	env, fenv := 0.0, 1.0
 	velOpen := 0.5 + 0.5*n.vel
-	vib := p.vibrato
-	vibDt := 5.5 / sr
 	vibPh := 0.0
+	var buf [4][block]float64
 	out, rev, dly, duck := r.out, r.rev, r.dly, r.duck
-	for i := n.start; i < end; i++ {
-		k := i - n.start
-		if k%block == 0 {
-			fc := p.cutoff * cutMul * math.Exp2(p.envAmt*fenv*velOpen)
-			fl.set(fc, p.q)
-			if stereo {
-				fr.a1, fr.a2, fr.a3, fr.k = fl.a1, fl.a2, fl.a3, fl.k
-			}
-			fenv *= fdecBlock
-			if k < n.hold {
-				cutMul *= cutStep
-			}
-			if vib > 0 {
-				depth := vib * math.Min(float64(k)/(0.5*sr), 1)
-				m := math.Exp2(depth * sin2pi(vibPh) / 1200)
-				vibPh += vibDt * block
-				vibPh -= math.Floor(vibPh)
-				for j := range oscs {
-					c := 0.0
-					switch j {
-					case 1:
-						c = -p.detune
-					case 2:
-						c = p.detune
-					}
-					dts[j] = f * m * math.Exp2(c/1200) / sr
-				}
+	for b0 := n.start; b0 < end; b0 += block {
+		m := min(block, end-b0)
+		k0 := b0 - n.start
+		fl.set(p.cutoff*cutMul*math.Exp2(p.envAmt*fenv*velOpen), p.q)
+		fr.a1, fr.a2, fr.a3, fr.k = fl.a1, fl.a2, fl.a3, fl.k
+		fenv *= fdecBlock
+		if k0 < n.hold {
+			cutMul *= cutStep
+		}
+		if p.vibrato > 0 {
+			depth := p.vibrato * math.Min(float64(k0)/(0.5*sr), 1)
+			v := math.Exp2(depth * sin2pi(vibPh) / 1200)
+			vibPh += 5.5 * block / sr
+			vibPh -= math.Floor(vibPh)
+			for j := range oscs {
+				dts[j] = f * v * ratio[j] / sr
 			}
 		}
-		switch {
-		case k < n.hold && float64(k) < atk:
-			env = float64(k) / atk
-		case k < n.hold:
-			env = p.sustain + (env-p.sustain)*decCoef
-		default:
-			env *= relCoef
-		}
-		var l, rr float64
-		c := osc(p.wave, &phs[0], dts[0])
-		if oscs == 1 {
-			l = c
-		} else if !stereo {
-			l = c + osc(p.wave, &phs[1], dts[1])
-			if oscs == 3 {
-				l += osc(p.wave, &phs[2], dts[2])
-			}
-			l *= norm
-		} else {
-			a := osc(p.wave, &phs[1], dts[1])
-			b := 0.0
-			if oscs == 3 {
-				b = osc(p.wave, &phs[2], dts[2])
-			}
-			l = (wC*c + wOut*a + wIn*b) * norm
-			rr = (wC*c + wIn*a + wOut*b) * norm
+		for j := range oscs {
+			fill(p.wave, &phs[j], dts[j], buf[j][:m])
 		}
 		if p.sub > 0 {
-			s := p.sub * osc(sineWave, &subPh, subDt)
-			l += s
-			rr += s
+			fill(sineWave, &subPh, subDt, buf[3][:m])
 		}
-		if p.drive > 0 {
-			l = softSat(l * p.drive)
-			rr = softSat(rr * p.drive)
+		for i := range m {
+			k := k0 + i
+			switch {
+			case k < n.hold && float64(k) < atk:
+				env = float64(k) / atk
+			case k < n.hold:
+				env = p.sustain + (env-p.sustain)*decCoef
+			default:
+				env *= relCoef
+			}
+			var l, rr float64
+			switch {
+			case oscs == 1:
+				l = buf[0][i]
+			case !stereo:
+				l = (buf[0][i] + buf[1][i] + buf[2][i]) * norm
+			default:
+				c, a, b := buf[0][i], buf[1][i], buf[2][i]
+				l = (c + wOut*a + wIn*b) * norm
+				rr = (c + wIn*a + wOut*b) * norm
+			}
+			if p.sub > 0 {
+				l += p.sub * buf[3][i]
+				rr += p.sub * buf[3][i]
+			}
+			if p.drive > 0 {
+				l = softSat(l * p.drive)
+				rr = softSat(rr * p.drive)
+			}
+			g := env * amp
+			fi := b0 + i
+			if p.duck {
+				g *= float64(duck[fi>>duckShift])
+			}
+			yl := fl.low(l) * g
+			yr := yl
+			if stereo {
+				yr = fr.low(rr) * g
+			}
+			out[2*fi] += float32(yl * gl)
+			out[2*fi+1] += float32(yr * gr)
+			mono := 0.5 * (yl + yr)
+			rev[fi] += float32(mono * n.rev)
+			dly[fi] += float32(mono * n.dly)
 		}
-		g := env * amp
-		if p.duck {
-			g *= float64(duck[i>>duckShift])
+		if k0 >= n.hold && env < 1e-4 {
+			break // released and inaudible
 		}
-		yl := fl.low(l) * g
-		yr := yl
-		if stereo {
-			yr = fr.low(rr) * g
-		}
-		out[2*i] += float32(yl * gl)
-		out[2*i+1] += float32(yr * gr)
-		m := 0.5 * (yl + yr)
-		rev[i] += float32(m * n.rev)
-		dly[i] += float32(m * n.dly)
 	}
 }
 
