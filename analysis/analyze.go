@@ -82,8 +82,9 @@ func rhythm(f *features, a *Analysis) {
 	if conf == 0 {
 		return // no pulse at all: silence or a lone event
 	}
-	per := localPeriods(f.onset, periodOf(bpm))
-	frames := trackBeats(f.onset, per)
+	env := f.onset
+	per := localPeriods(env, periodOf(bpm))
+	frames := trackBeats(env, per)
 	factor, parity := metricalLevel(f.lowMid, frames, bpm)
 	switch factor {
 	case 0.5:
@@ -96,9 +97,9 @@ func rhythm(f *features, a *Analysis) {
 		for i := range per {
 			per[i] /= 2
 		}
-		frames = trackBeats(f.onset, per)
+		frames = trackBeats(env, per)
 	}
-	times := refineBeats(frames, f.onset)
+	times := refineBeats(frames, env)
 	if len(times) >= 4 {
 		if t := fitTempo(times); t > 0 {
 			a.Tempo = t

@@ -13,9 +13,14 @@ import (
 // a drifting band while still preferring steady beats.
 
 const (
-	tightness = 120.0 // weight of the log-interval penalty (Ellis's alpha)
-	maxDrift  = 0.08  // local period stays within this fraction of the global
+	maxDrift = 0.12 // local period stays within this fraction of the global
 )
+
+// tightness weighs the log-interval penalty (Ellis's alpha). It is
+// higher than Ellis's 100: the local period already follows drift, and a
+// high weight keeps the tracker from hopping onto the off-beat where
+// syncopated parts are busier than the beat.
+const tightness = 400.0
 
 // localPeriods returns, for every frame, the beat period (frames) the music
 // shows there: the autocorrelation peak nearest the global period p0 in an

@@ -23,7 +23,7 @@ const (
 	melHi     = 11025.0              // highest mel edge, Hz
 	bassBands = 6                    // mel bands below ~200 Hz, for downbeats
 	midBands  = 20                   // mel bands below ~2.5 kHz, for metrical levels
-	chromaLo  = 55.0                 // chroma range, Hz
+	chromaLo  = 100.0                // chroma range, Hz
 	chromaHi  = 5000.0
 	floorDB   = -100.0 // level of digital silence in every dB feature
 )
