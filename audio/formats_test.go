@@ -309,3 +309,57 @@ func TestDecodeMPEG2Padded(t *testing.T) {
 		t.Errorf("PSNR against FFmpeg %.1f dB, want > 80", p)
 	}
 }
+
+// A corrupt frame costs one frame of sound, not the track; many corrupt
+// frames reject it.
+func TestDecodeMP3ConcealsCorruptFrames(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	path := filepath.Join(t.TempDir(), "x.mp3")
+	err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=10",
+		"-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", path).Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, err := Decode(bytes.NewReader(data), "mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseMP3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn frame 100 into Layer I, which go-mp3 refuses.
+	corrupt := func(frames ...int) []byte {
+		d := append([]byte(nil), data...)
+		for _, f := range frames {
+			d[s.offsets[f]+1] |= 0x06
+		}
+		return d
+	}
+	got, err := Decode(bytes.NewReader(corrupt(100)), "mp3")
+	if err != nil {
+		t.Fatalf("one corrupt frame: %v", err)
+	}
+	if d := clean.Frames() - got.Frames(); d < 0 || d > 2*1152 {
+		t.Errorf("one corrupt frame: %d frames, clean %d", got.Frames(), clean.Frames())
+	}
+	// Everything before the damage is untouched.
+	for i := range 2 * 1152 * 98 {
+		if got.Samples[i] != clean.Samples[i] {
+			t.Fatalf("sample %d differs before the corrupt frame", i)
+		}
+	}
+	many := make([]int, 0, 20)
+	for f := 10; f < 390; f += 20 {
+		many = append(many, f)
+	}
+	if _, err := Decode(bytes.NewReader(corrupt(many...)), "mp3"); err == nil {
+		t.Errorf("%d corrupt frames of %d accepted", len(many), s.frames)
+	}
+}

@@ -38,6 +38,8 @@ type mp3Stream struct {
 	// and from there it decodes garbage.
 	missized int
 	offsets  []int // of each complete frame counted, within data
+	// audioStart is where audio begins within data.
+	audioStart int
 }
 
 // parseMP3 finds the audio frames in data, skipping ID3v2, ID3v1 and APE
@@ -105,6 +107,7 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 		s.frames++
 	}
 	s.audio = data[start:end]
+	s.audioStart = start
 	if s.frames == 0 && !s.truncated {
 		if s.hasTag {
 			return nil, fmt.Errorf("no audio frames after the Xing/Info tag: %w", ErrNoAudio)
@@ -140,7 +143,7 @@ func goMP3FrameSize(h mpa.Header) int {
 //
 // Either way everything after the change moves by the same amount, so
 // every later frame's main_data_begin still points at its data.
-func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
+func reframeForGoMP3(data []byte, offsets []int) (out []byte, newOffsets []int, err error) {
 	type frame struct {
 		hdr       [4]byte
 		start     int // offset of the main data section in data
@@ -155,7 +158,7 @@ func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
 	for i, off := range offsets {
 		h, err := mpa.ParseHeader(data[off:])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		f := &fs[i]
 		copy(f.hdr[:], data[off:off+4])
@@ -182,7 +185,7 @@ func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
 		res += f.m
 		f.short = goMP3FrameSize(h) != h.FrameSize()
 		if f.short && f.end > res {
-			return nil, fmt.Errorf("frame %d's data overruns its frame: %w", i, ErrFormat)
+			return nil, nil, fmt.Errorf("frame %d's data overruns its frame: %w", i, ErrFormat)
 		}
 	}
 	type edit struct{ at, n int } // n > 0 inserts zeros, n < 0 deletes
@@ -228,7 +231,7 @@ func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
 		// keeps the rest aligned.
 		damaged++
 		if damaged > max(2, len(fs)/20) {
-			return nil, fmt.Errorf("%d full top-bitrate frames cannot be reframed: %w", damaged, ErrFormat)
+			return nil, nil, fmt.Errorf("%d full top-bitrate frames cannot be reframed: %w", damaged, ErrFormat)
 		}
 		edits = append(edits, edit{f.end - 1, -1})
 		f.m--
@@ -251,19 +254,21 @@ func reframeForGoMP3(data []byte, offsets []int) ([]byte, error) {
 		}
 	}
 	spliced = append(spliced, reservoir[prev:]...)
-	out := make([]byte, 0, len(data)+len(spliced)-len(reservoir))
+	out = make([]byte, 0, len(data)+len(spliced)-len(reservoir))
+	newOffsets = make([]int, len(fs))
 	pos := 0
 	for i, f := range fs {
 		off := offsets[i]
+		newOffsets[i] = len(out)
 		if f.m < 0 || pos+f.m > len(spliced) {
-			return nil, fmt.Errorf("reframing ran out of data at frame %d: %w", i, ErrFormat)
+			return nil, nil, fmt.Errorf("reframing ran out of data at frame %d: %w", i, ErrFormat)
 		}
 		out = append(out, f.hdr[:]...)
 		out = append(out, data[off+4:f.start]...)
 		out = append(out, spliced[pos:pos+f.m]...)
 		pos += f.m
 	}
-	return out, nil
+	return out, newOffsets, nil
 }
 
 // readBits reads n bits (n <= 32) big-endian from b starting at bit off.
@@ -330,12 +335,16 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 		return nil, err
 	}
 	frames := s.audio
+	offsets := make([]int, len(s.offsets))
+	for i, o := range s.offsets {
+		offsets[i] = o - s.audioStart
+	}
 	if s.missized > 0 {
-		if frames, err = reframeForGoMP3(data, s.offsets); err != nil {
+		if frames, offsets, err = reframeForGoMP3(data, s.offsets); err != nil {
 			return nil, fmt.Errorf("%d padded MPEG-2 frames at %d Hz that go-mp3 v0.3.4 mis-sizes: %w", s.missized, s.first.SampleRate, err)
 		}
 	}
-	raw, rate, err := runGoMP3(frames, s.frames, s.first.SamplesPerFrame())
+	raw, rate, err := decodeConcealing(frames, offsets, s.first.SamplesPerFrame())
 	if raw == nil {
 		return nil, err
 	}
@@ -396,6 +405,54 @@ func id3v2End(data []byte) int {
 		}
 		off += n
 	}
+}
+
+// maxConcealed is the share of frames (1 in maxConcealed) that may be
+// replaced by silence before a damaged stream is rejected.
+const maxConcealed = 100
+
+// decodeConcealing runs go-mp3 over frames (whose frame starts are
+// offsets) and, where it stops on a corrupt frame, puts a frame of
+// silence in its place and starts again after it, so that one bad frame
+// in an old file costs 26 ms of sound rather than the track. The frame
+// after a restart has lost its bit reservoir and is silenced too. More
+// than 1% of frames concealed (at least 3), and the stream is rejected.
+func decodeConcealing(frames []byte, offsets []int, spf int) (out []float32, rate int, err error) {
+	concealed := 0
+	var last error
+	for k := 0; k < len(offsets); {
+		part, r, perr := runGoMP3(frames[offsets[k]:], len(offsets)-k, spf)
+		if rate == 0 {
+			rate = r
+		}
+		if k > 0 && len(part) >= 2*spf {
+			// Restarted without the reservoir the first frame may need.
+			h, _ := mpa.ParseHeader(frames[offsets[k]:])
+			if h.MainDataBegin(frames[offsets[k]:]) > 0 {
+				clear(part[:2*spf])
+			}
+		}
+		if perr == nil || errors.Is(perr, ErrTooLong) {
+			return append(out, part...), rate, perr
+		}
+		last = perr
+		good := len(part) / (2 * spf) // go-mp3 emits whole frames
+		out = append(out, part[:2*spf*good]...)
+		bad := k + good
+		if bad >= len(offsets) {
+			break // the error came after the last whole frame
+		}
+		concealed++
+		if concealed > max(2, len(offsets)/maxConcealed) {
+			return nil, 0, fmt.Errorf("%d corrupt frames, the last at frame %d: %w", concealed, bad, perr)
+		}
+		out = append(out, make([]float32, 2*spf)...)
+		k = bad + 1
+	}
+	if rate == 0 {
+		return nil, 0, last
+	}
+	return out, rate, nil
 }
 
 // unbias converts one of go-mp3's 16-bit samples back to float. go-mp3
