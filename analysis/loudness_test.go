@@ -230,6 +230,11 @@ func TestTruePeakSkipIsExact(t *testing.T) {
 			}
 		}
 	}
+	// The meter never reports less than the sample peak, which the
+	// interpolator (its phases straddle the samples) can undershoot.
+	for _, v := range x {
+		peak = max(peak, math.Abs(float64(v)))
+	}
 	want := amplitudeToDB(peak)
 	if got := TruePeak(x, 2, 44100); math.Abs(got-want) > 1e-9 {
 		t.Errorf("true peak with skipping %.12f, without %.12f", got, want)
