@@ -334,6 +334,9 @@ func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.frames == 0 {
+		return nil, fmt.Errorf("the only frame is cut short: %w", io.ErrUnexpectedEOF)
+	}
 	frames := s.audio
 	offsets := make([]int, len(s.offsets))
 	for i, o := range s.offsets {
@@ -450,7 +453,10 @@ func decodeConcealing(frames []byte, offsets []int, spf int) (out []float32, rat
 		k = bad + 1
 	}
 	if rate == 0 {
-		return nil, 0, last
+		if last == nil {
+			last = ErrNoAudio
+		}
+		return nil, 0, fmt.Errorf("no decodable frames: %w", last)
 	}
 	return out, rate, nil
 }
