@@ -208,10 +208,19 @@ func TestTruePeakSkipIsExact(t *testing.T) {
 		for c := 0; c < 2; c++ {
 			g := 0.05
 			if (i+1500*c)/3000%4 == 0 {
-				g = 0.6
+				g = 0.3
 			}
 			x[2*i+c] = float32(g * r.NormFloat64())
 		}
+	}
+	// Late in the right channel, a burst whose peaks fall between samples
+	// (fs/4, 45 degrees off): its true peak, 1.6, beats every sample.
+	for i := 30000; i < 30100; i++ {
+		x[2*i+1] = float32(1.6 * math.Sin(math.Pi/2*float64(i)+math.Pi/4))
+	}
+	var samplePeak float64
+	for _, v := range x {
+		samplePeak = max(samplePeak, math.Abs(float64(v)))
 	}
 	// Brute force: every phase at every sample of each channel.
 	var peak float64
@@ -230,10 +239,8 @@ func TestTruePeakSkipIsExact(t *testing.T) {
 			}
 		}
 	}
-	// The meter never reports less than the sample peak, which the
-	// interpolator (its phases straddle the samples) can undershoot.
-	for _, v := range x {
-		peak = max(peak, math.Abs(float64(v)))
+	if peak <= samplePeak {
+		t.Fatalf("test signal: interpolated peak %v not above sample peak %v", peak, samplePeak)
 	}
 	want := amplitudeToDB(peak)
 	if got := TruePeak(x, 2, 44100); math.Abs(got-want) > 1e-9 {
