@@ -149,6 +149,9 @@ func (m *Mixer) usable(t *Track) error {
 		return errors.New("no analysis")
 	}
 	a := t.Analysis
+	if err := validate(a); err != nil {
+		return err
+	}
 	body := a.StartOfFadeOut - a.EndOfFadeIn
 	if math.IsNaN(body) || body < m.opt.MinBody.Seconds() {
 		return fmt.Errorf("%.1fs between fade-in and fade-out, want %v", body, m.opt.MinBody)
@@ -332,4 +335,32 @@ func tempo(q []analysis.Quantum, doubled bool) float64 {
 		d *= 2
 	}
 	return 60 / d
+}
+
+// validate rejects analyses the mixer cannot trust: they come from caches
+// and other programs, and a NaN or an unsorted beat would otherwise turn
+// into nonsense spans.
+func validate(a *analysis.Analysis) error {
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	d := a.Duration
+	if !finite(d) || d <= 0 || d > 24*3600 {
+		return fmt.Errorf("invalid analysis: duration %v", d)
+	}
+	if !finite(a.EndOfFadeIn) || !finite(a.StartOfFadeOut) || a.EndOfFadeIn < 0 || a.StartOfFadeOut > d+1 || a.EndOfFadeIn >= a.StartOfFadeOut {
+		return fmt.Errorf("invalid analysis: fade-in ends at %v, fade-out starts at %v of %v", a.EndOfFadeIn, a.StartOfFadeOut, d)
+	}
+	for name, q := range map[string][]analysis.Quantum{"beat": a.Beats, "bar": a.Bars, "tatum": a.Tatums} {
+		for i, x := range q {
+			if !finite(x.Start) || !finite(x.Duration) || x.Start < 0 || x.Duration <= 0 || x.End() > d+1 ||
+				i > 0 && x.Start < q[i-1].Start {
+				return fmt.Errorf("invalid analysis: %s %d at %v lasting %v", name, i, x.Start, x.Duration)
+			}
+		}
+	}
+	for i, g := range a.Segments {
+		if !finite(g.Start) || !finite(g.Duration) || g.Duration < 0 || i > 0 && g.Start < a.Segments[i-1].Start {
+			return fmt.Errorf("invalid analysis: segment %d at %v lasting %v", i, g.Start, g.Duration)
+		}
+	}
+	return nil
 }
