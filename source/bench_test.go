@@ -54,7 +54,8 @@ func BenchmarkCache(b *testing.B) {
 	b.Run("hash", func(b *testing.B) {
 		for b.Loop() {
 			os.RemoveAll(c.Dir + "/files")
-			if _, err := c.fileSHA256(ctx, path); err != nil {
+			fresh := &Cache{Dir: c.Dir} // remembers no hashes
+			if _, err := fresh.fileSHA256(ctx, path); err != nil {
 				b.Fatal(err)
 			}
 		}
