@@ -61,7 +61,7 @@ func main() {
 	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
 	flag.StringVar(&o.match, "match", "", "only fetched files whose base name matches this glob (e.g. 'loop_*' for sonic-pi-samples, whose other files are one-shot hits)")
 	flag.Float64Var(&o.tol, "tol", 0.04, "relative tempo tolerance")
-	flag.StringVar(&o.keep, "keep", "", "keep rendered and fetched files in this directory instead of a temporary one")
+	flag.StringVar(&o.keep, "keep", "", "keep fetched packages in this directory, and reuse them, instead of a temporary one")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: evaluate [flags] [audio files...]\n\n")
 		flag.PrintDefaults()
@@ -110,13 +110,20 @@ type item struct {
 }
 
 func run(ctx context.Context, o options) error {
+	if o.aubio {
+		if _, err := exec.LookPath("aubio"); err != nil {
+			return fmt.Errorf("aubio not installed (apt install aubio-tools): %w", err)
+		}
+	}
+	// Demo renders always go to a fresh directory, so that they match the
+	// catalogue compiled into this binary.
+	tmp, err := os.MkdirTemp("", "forever-eval-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
 	dir := o.keep
 	if dir == "" {
-		tmp, err := os.MkdirTemp("", "forever-eval-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
 		dir = tmp
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -124,7 +131,7 @@ func run(ctx context.Context, o options) error {
 
 	var items []*item
 	if o.demo {
-		demos, err := renderDemos(ctx, dir, o.demoTracks)
+		demos, err := renderDemos(ctx, tmp, o.demoTracks)
 		if err != nil {
 			return err
 		}
@@ -162,10 +169,7 @@ func run(ctx context.Context, o options) error {
 		return errors.New("nothing to evaluate")
 	}
 	if o.aubio {
-		if _, err := exec.LookPath("aubio"); err != nil {
-			return fmt.Errorf("aubio not installed (apt install aubio-tools): %w", err)
-		}
-		o.aubioStartup = aubioStartup(ctx, dir)
+		o.aubioStartup = aubioStartup(ctx, tmp)
 	}
 
 	for i, it := range items {
@@ -212,27 +216,32 @@ func renderDemos(ctx context.Context, dir string, n int) ([]*item, error) {
 		}
 		progress("rendering demo %d/%d", i+1, len(specs))
 		path := filepath.Join(dir, fmt.Sprintf("demo-%02d.wav", i+1))
-		if _, err := os.Stat(path); err != nil {
-			f, err := os.Create(path)
-			if err != nil {
-				return nil, err
-			}
-			w := bufio.NewWriterSize(f, 1<<20)
-			err = audio.WriteWAV(w, s.Render())
-			if err == nil {
-				err = w.Flush()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return nil, fmt.Errorf("writing %s: %w", path, err)
-			}
+		if err := writeWAV(path, s.Render()); err != nil {
+			return nil, err
 		}
 		t := s.Truth()
 		items[i] = &item{group: "demo", name: s.Title, path: path, truth: &t}
 	}
 	return items, nil
+}
+
+func writeWAV(path string, p *audio.PCM) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = audio.WriteWAV(w, p)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }
 
 // sharedMusic finds ../shared/testdata/music from the module root, or "".
@@ -400,12 +409,7 @@ func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]strin
 // what every aubio run pays before reading any audio.
 func aubioStartup(ctx context.Context, dir string) time.Duration {
 	path := filepath.Join(dir, "startup-silence.wav")
-	f, err := os.Create(path)
-	if err != nil {
-		return 0
-	}
-	err = audio.WriteWAV(f, audio.NewPCM(audio.SampleRate/10))
-	if cerr := f.Close(); err != nil || cerr != nil {
+	if err := writeWAV(path, audio.NewPCM(audio.SampleRate/10)); err != nil {
 		return 0
 	}
 	best := time.Duration(math.MaxInt64)
