@@ -160,6 +160,9 @@ func reframeForGoMP3(data []byte, offsets []int) (out []byte, newOffsets []int, 
 		if err != nil {
 			return nil, nil, err
 		}
+		if h.Version != mpa.MPEG2 {
+			return nil, nil, fmt.Errorf("MPEG-1 and MPEG-2 frames mixed: %w", ErrFormat)
+		}
 		f := &fs[i]
 		copy(f.hdr[:], data[off:off+4])
 		o := 4 + h.SideInfoSize()
