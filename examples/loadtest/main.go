@@ -8,7 +8,9 @@
 // For each N it reports the server's CPU use and memory per listener (from
 // /proc, so the clients' own cost is not counted), the spread of stream
 // positions across the well-behaved listeners, frames they lost, and how
-// many slow listeners were cut.
+// many slow listeners were cut. "Frames short" counts, over the
+// well-behaved listeners, the frames each had not received two seconds
+// after the head was sampled at the end: frames lost or still in flight.
 //
 //	go run ./examples/loadtest -n 100,1000,5000,10000 -d 30s
 //
@@ -40,6 +42,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/stream"
@@ -164,8 +168,8 @@ func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Durat
 	time.Sleep(2 * time.Second) // let the server fill its burst
 	base := procStats(pid)
 	fmt.Printf("# server baseline RSS %.1f MiB\n", float64(base.rss)/(1<<20))
-	fmt.Println("| N | server CPU % | server RSS MiB | RSS/listener KiB | spread p50 ms | spread max ms | frames lost | fast cut | slow cut | holds |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| N | server CPU % | client CPU % | load avg | server RSS MiB | RSS/listener KiB | server lag max ms | client spread p50 ms | client spread max ms | frames short | fast cut | slow cut | holds |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
@@ -176,8 +180,8 @@ func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Durat
 			return fmt.Errorf("N=%d: %w", n, err)
 		}
 		holds := r.lost == 0 && r.fastCut == 0 && r.failed == 0
-		fmt.Printf("| %d | %.1f | %.1f | %.1f | %.0f | %.0f | %d | %d | %d/%d | %v |\n",
-			n, r.cpu, float64(r.rss)/(1<<20), r.perListener/1024, r.spreadP50, r.spreadMax, r.lost, r.fastCut+r.failed, r.slowCut, nslow, holds)
+		fmt.Printf("| %d | %.1f | %.1f | %s | %.1f | %.1f | %.0f | %.0f | %.0f | %d | %d | %d/%d | %v |\n",
+			n, r.cpu, r.clientCPU, r.load, float64(r.rss)/(1<<20), r.perListener/1024, r.serverLag, r.spreadP50, r.spreadMax, r.lost, r.fastCut+r.failed, r.slowCut, nslow, holds)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -205,6 +209,9 @@ type result struct {
 	lost                 int64
 	fastCut, slowCut     int
 	failed               int
+	serverLag            float64 // ms
+	clientCPU            float64
+	load                 string
 }
 
 func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, dur time.Duration, base stats) (result, error) {
@@ -254,7 +261,9 @@ func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, d
 	}
 	time.Sleep(time.Second)
 	cut0 := slowCuts(u)
-	s0, t0 := procStats(pid), time.Now()
+	lagMax := make(chan float64, 1)
+	go func() { lagMax <- serverLag(ctx, u, dur) }()
+	s0, t0, c0 := procStats(pid), time.Now(), selfCPU()
 	var spreads []float64
 	tick := time.NewTicker(500 * time.Millisecond)
 	end := time.After(dur)
@@ -280,14 +289,15 @@ loop:
 		}
 	}
 	tick.Stop()
-	s1, t1 := procStats(pid), time.Now()
+	s1, t1, c1 := procStats(pid), time.Now(), selfCPU()
+	r0 := <-lagMax
 	// Every connected fast listener should reach the head as it was now.
 	head, err := headFrames(u)
 	if err != nil {
 		return result{}, err
 	}
 	time.Sleep(2 * time.Second)
-	var r result
+	r := result{serverLag: r0}
 	for _, c := range fast {
 		switch {
 		case c.cut.Load() || c.bad.Load():
@@ -303,6 +313,8 @@ loop:
 		r.slowCut = 0
 	}
 	r.failed = int(failed.Load())
+	r.clientCPU = 100 * (c1 - c0) / t1.Sub(t0).Seconds()
+	r.load = loadAvg()
 	if pid != 0 {
 		r.cpu = 100 * (s1.cpu - s0.cpu) / t1.Sub(t0).Seconds()
 		r.rss = s1.rss
@@ -324,7 +336,11 @@ func dial(ctx context.Context, u *url.URL, c *client, small bool) (net.Conn, *bu
 	if small {
 		conn.(*net.TCPConn).SetReadBuffer(4096)
 	}
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: forever-loadtest\r\n\r\n", u.RequestURI(), u.Host)
+	agent := "forever-loadtest"
+	if small {
+		agent += "-slow"
+	}
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n\r\n", u.RequestURI(), u.Host, agent)
 	br := bufio.NewReaderSize(conn, 4096)
 	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	resp, err := http.ReadResponse(br, nil)
@@ -344,7 +360,7 @@ func dial(ctx context.Context, u *url.URL, c *client, small bool) (net.Conn, *bu
 // that many bytes a second.
 func listen(conn net.Conn, br *bufio.Reader, c *client, rate float64) {
 	defer conn.Close()
-	buf := make([]byte, 4096)
+	buf := make([]byte, 8192)
 	var hdr [4]byte
 	hn, skip := 0, 0
 	start := time.Now()
@@ -460,4 +476,52 @@ func slowCuts(u *url.URL) int64 {
 		}
 	}
 	return n
+}
+
+// serverLag watches /monitor for d and returns the largest lag, in ms, of
+// any well-behaved listener: audio released but not yet written to it.
+func serverLag(ctx context.Context, u *url.URL, d time.Duration) float64 {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	m := *u
+	m.Scheme, m.Path = "ws", "/monitor"
+	c, _, err := websocket.Dial(ctx, m.String(), nil)
+	if err != nil {
+		return math.NaN()
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(64 << 20)
+	worst := 0.0
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			return worst
+		}
+		var mon stream.Monitor
+		if json.Unmarshal(b, &mon) != nil {
+			continue
+		}
+		for _, l := range mon.Listeners {
+			if l.UserAgent == "forever-loadtest" {
+				worst = max(worst, float64(l.LagFrames)*stream.FrameDuration.Seconds()*1000)
+			}
+		}
+	}
+}
+
+// selfCPU reports this process's user+system CPU seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// loadAvg is the machine's one-minute load average: on a shared machine,
+// the figures mean little without it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
