@@ -81,9 +81,12 @@ type Generator struct {
 	Logger *slog.Logger
 	// OnSolve, when set, is called after each solve with the number of
 	// tracks and the time taken, e.g. to feed a metrics histogram. It is
-	// called with the generator's lock held and must not call back.
+	// called from Next, without the generator's lock held.
 	OnSolve func(tracks int, took time.Duration)
 
+	// next serialises calls to Next; mu guards the state below and is
+	// never held while solving, so that the other methods stay quick.
+	next       sync.Mutex
 	mu         sync.Mutex
 	candidates []Track
 	force      []Track
@@ -92,8 +95,9 @@ type Generator struct {
 	nowPlaying *Track
 	history    []string // IDs played, oldest first, at most window long
 	plan       []Track
-	stale      bool
-	planWindow int // the no-repeat window in force for the plan
+	gen        uint64 // counts changes that call for a new plan
+	planGen    uint64 // gen when the plan was solved
+	planWindow int    // the no-repeat window in force for the plan
 	lastN      int
 	lastTook   time.Duration
 	solves     int
@@ -105,7 +109,7 @@ func (g *Generator) SetCandidates(tracks []Track) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !sameIDs(g.candidates, tracks) {
-		g.stale = true
+		g.gen++
 	}
 	g.candidates = slices.Clone(tracks)
 }
@@ -133,7 +137,7 @@ func (g *Generator) ForceMix(tracks ...Track) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.force = append(g.force, tracks...)
-	g.stale = true
+	g.gen++
 }
 
 // Blacklist removes tracks by ID from everything still to come except
@@ -147,7 +151,7 @@ func (g *Generator) Blacklist(ids ...string) {
 	for _, id := range ids {
 		g.blacklist[id] = true
 	}
-	g.stale = true
+	g.gen++
 }
 
 // Unblacklist lets tracks back in.
@@ -157,7 +161,7 @@ func (g *Generator) Unblacklist(ids ...string) {
 	for _, id := range ids {
 		delete(g.blacklist, id)
 	}
-	g.stale = true
+	g.gen++
 }
 
 // PlayNext queues tracks to be played next, in order, before the plan
@@ -175,7 +179,7 @@ func (g *Generator) Playing(t Track) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.record(t)
-	g.stale = true
+	g.gen++
 }
 
 // LastSolve reports the size and duration of the most recent solve, and
@@ -199,6 +203,8 @@ func (g *Generator) Plan() []Track {
 // as playing. It solves a new plan when needed, which takes up to the
 // solver's time budget; ctx bounds that too.
 func (g *Generator) Next(ctx context.Context) (Track, error) {
+	g.next.Lock()
+	defer g.next.Unlock()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if len(g.immediate) > 0 {
@@ -206,22 +212,11 @@ func (g *Generator) Next(ctx context.Context) (Track, error) {
 		g.immediate = g.immediate[1:]
 		g.record(t)
 		// Continue from the queued track, not from where the plan was.
-		g.stale = true
+		g.gen++
 		return t, nil
 	}
-	for attempt := 0; ; attempt++ {
-		if g.stale || len(g.plan) == 0 {
-			if attempt > 1 {
-				return Track{}, ErrNoTracks
-			}
-			if err := g.solve(ctx); err != nil {
-				return Track{}, err
-			}
-			if len(g.plan) == 0 {
-				return Track{}, ErrNoTracks
-			}
-		}
-		for len(g.plan) > 0 {
+	for solves := 0; ; solves++ {
+		for len(g.plan) > 0 && g.planGen == g.gen {
 			t := g.plan[0]
 			g.plan = g.plan[1:]
 			if g.blacklist[t.ID] || g.recent(t.ID, g.planWindow) {
@@ -229,6 +224,31 @@ func (g *Generator) Next(ctx context.Context) (Track, error) {
 			}
 			g.record(t)
 			return t, nil
+		}
+		if solves == 3 {
+			return Track{}, ErrNoTracks
+		}
+		job := g.prepare()
+		gen := g.gen
+		if len(job.nodes) == 0 {
+			g.plan, g.planGen = nil, gen
+			return Track{}, ErrNoTracks
+		}
+		g.mu.Unlock()
+		plan, err := g.solve(ctx, job)
+		g.mu.Lock()
+		if err != nil {
+			return Track{}, err
+		}
+		g.plan, g.planWindow = plan, job.window
+		g.lastN, g.lastTook = len(job.nodes), job.took
+		g.solves++
+		g.planGen = gen
+		if g.gen != gen && solves == 2 {
+			// The state keeps changing under us: play this plan (Next
+			// still skips blacklisted and recent tracks) rather than
+			// solve forever.
+			g.planGen = g.gen
 		}
 	}
 }
@@ -280,16 +300,25 @@ func (g *Generator) pool() []Track {
 	return out
 }
 
-func (g *Generator) solve(ctx context.Context) error {
+// solveJob is what a solve needs, copied out of the generator so that it
+// can run without the lock.
+type solveJob struct {
+	nodes     []Track // with the track now playing first when fromStart
+	fromStart bool
+	window    int
+	took      time.Duration
+}
+
+// prepare picks the tracks of the next plan: the pool minus the track now
+// playing and the recently played, with the window shrunk if it would
+// leave nothing.
+func (g *Generator) prepare() *solveJob {
 	pool := g.pool()
 	nowID := ""
 	if g.nowPlaying != nil {
 		nowID = g.nowPlaying.ID
 	}
-	// Leave out the track now playing and the recently played, shrinking
-	// the window when it would leave nothing.
 	w := g.window(len(pool))
-	g.planWindow = w
 	var eligible []Track
 	for _, t := range pool {
 		if t.ID != nowID && !g.recent(t.ID, w) {
@@ -300,15 +329,22 @@ func (g *Generator) solve(ctx context.Context) error {
 		// Only the track now playing is left: play it again.
 		eligible = pool
 	}
-	g.plan = nil
-	g.stale = false
+	job := &solveJob{window: w}
 	if len(eligible) == 0 {
-		return nil
+		return job
 	}
-	nodes := eligible
+	job.nodes = eligible
 	if g.nowPlaying != nil {
-		nodes = append([]Track{*g.nowPlaying}, eligible...)
+		job.nodes = append([]Track{*g.nowPlaying}, eligible...)
+		job.fromStart = true
 	}
+	return job
+}
+
+// solve orders job.nodes and returns the plan. It reads only the
+// generator's configuration, which does not change after first use.
+func (g *Generator) solve(ctx context.Context, job *solveJob) ([]Track, error) {
+	nodes := job.nodes
 	log := g.Logger
 	if log == nil {
 		log = slog.Default()
@@ -326,7 +362,7 @@ func (g *Generator) solve(ctx context.Context) error {
 	}
 	var res tsp.Result
 	var err error
-	if g.nowPlaying != nil {
+	if job.fromStart {
 		res, err = tsp.SolvePath(ctx, len(nodes), d, 0, o)
 		if err == nil {
 			res.Tour = res.Tour[1:]
@@ -338,21 +374,18 @@ func (g *Generator) solve(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		g.stale = true
-		return fmt.Errorf("order: solving %d tracks: %w", len(nodes), err)
+		return nil, fmt.Errorf("order: solving %d tracks: %w", len(nodes), err)
 	}
-	took := time.Since(began)
-	g.plan = make([]Track, len(res.Tour))
+	job.took = time.Since(began)
+	plan := make([]Track, len(res.Tour))
 	for i, c := range res.Tour {
-		g.plan[i] = nodes[c]
+		plan[i] = nodes[c]
 	}
-	g.lastN, g.lastTook = len(nodes), took
-	g.solves++
-	log.Info(fmt.Sprintf("Solved TSP in %d ms.", took.Milliseconds()), "tracks", len(nodes), "length", res.Length, "iterations", res.Iterations)
+	log.Info(fmt.Sprintf("Solved TSP in %d ms.", job.took.Milliseconds()), "tracks", len(nodes), "length", res.Length, "iterations", res.Iterations)
 	if g.OnSolve != nil {
-		g.OnSolve(len(nodes), took)
+		g.OnSolve(len(nodes), job.took)
 	}
-	return nil
+	return plan, nil
 }
 
 // cutLongest opens a closed tour at its longest edge, the transition a

@@ -319,3 +319,41 @@ func TestGeneratorEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratorConcurrent drives Next from one goroutine while others
+// change the candidates, the blacklist and the queue (run with -race).
+func TestGeneratorConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ts := randomTracks(rng, 60)
+	g := &Generator{Logger: discard(), Solver: tsp.Options{MaxIterations: 300}}
+	g.SetCandidates(ts[:40])
+	ctx := context.Background()
+	done := make(chan error)
+	go func() {
+		for i := 0; i < 200; i++ {
+			if _, err := g.Next(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 50; i++ {
+		switch i % 5 {
+		case 0:
+			g.SetCandidates(ts[i%20 : i%20+40])
+		case 1:
+			g.Blacklist(ts[i].ID)
+		case 2:
+			g.PlayNext(ts[i])
+		case 3:
+			g.ForceMix(ts[59-i])
+		case 4:
+			_ = g.Plan()
+			g.LastSolve()
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
