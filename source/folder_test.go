@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -256,5 +257,52 @@ func TestFolderSharedMusic(t *testing.T) {
 	}
 	if math.Abs(p.Seconds()-shortest.Duration) > 0.05 {
 		t.Errorf("%s: decoded %.3f s, tags say %.3f s", shortest.ID, p.Seconds(), shortest.Duration)
+	}
+}
+
+// TestFolderFFmpeg reads the tags that another program writes: ffmpeg's
+// ID3v2.4 for MP3, Vorbis comments for FLAC and Ogg, LIST/INFO for WAV,
+// and decodes what it encodes.
+func TestFolderFFmpeg(t *testing.T) {
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	dir := t.TempDir()
+	exts := []string{"flac", "mp3", "ogg", "wav"}
+	for _, ext := range exts {
+		out, err := exec.Command(ffmpeg, "-loglevel", "error", "-y",
+			"-f", "lavfi", "-i", "sine=frequency=440:duration=2.5:sample_rate=48000", "-ac", "2",
+			"-metadata", "title=Tïtle "+ext, "-metadata", "artist=Ärtist", "-metadata", "genre=Techno",
+			filepath.Join(dir, "file."+ext)).CombinedOutput()
+		if err != nil {
+			t.Skipf("ffmpeg cannot write %s: %v\n%s", ext, err, out)
+		}
+	}
+	ts, err := Folder{Dir: dir}.Tracks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != len(exts) {
+		t.Fatalf("IDs = %q", trackIDs(ts))
+	}
+	for i, tr := range ts {
+		ext := exts[i]
+		if tr.Title != "Tïtle "+ext || tr.Artist != "Ärtist" || !slices.Equal(tr.Tags, []string{"Techno"}) {
+			t.Errorf("%s: %q by %q, tags %q", tr.ID, tr.Title, tr.Artist, tr.Tags)
+		}
+		// The MP3 estimate is exact for ffmpeg's Xing header, less its
+		// encoder delay and padding.
+		if math.Abs(tr.Duration-2.5) > 0.06 {
+			t.Errorf("%s: Duration %v, want 2.5", tr.ID, tr.Duration)
+		}
+		p, err := tr.Open(context.Background())
+		if err != nil {
+			t.Errorf("%s: %v", tr.ID, err)
+			continue
+		}
+		if math.Abs(p.Seconds()-2.5) > 0.06 {
+			t.Errorf("%s: decoded %v s, want 2.5", tr.ID, p.Seconds())
+		}
 	}
 }
