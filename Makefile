@@ -24,3 +24,4 @@ deps:
 
 test-deps:
 	@scripts/install-deps test
+	@cd examples/radio/browsertest && npm ci --no-audit --no-fund --silent

@@ -42,7 +42,10 @@ async function refresh() {
     const playing = actions.filter((a) => a.state === "playing").pop();
     $("now").textContent = playing ? actionLabel(playing).text : (status.starving ? "warming up…" : status.title || "…");
     $("now").dataset.kind = playing ? playing.kind : "";
-    fillList($("recent"), actions.filter((a) => a.state === "played").reverse().slice(0, 5).map(actionLabel));
+    // Recently means other tracks, not the fade-in of the one playing.
+    const onAir = new Set(((playing && playing.tracks) || []).map((t) => t.id));
+    const recent = actions.filter((a) => a.state === "played" && !(a.tracks || []).every((t) => onAir.has(t.id)));
+    fillList($("recent"), recent.reverse().slice(0, 5).map(actionLabel));
     fillList($("next"), (next || []).slice(0, 5).map((t) => ({ text: trackLabel(t) })));
     const mins = Math.floor(status.position / 60);
     $("stats").textContent = `${status.listeners} listening · on air for ${mins} min`;
