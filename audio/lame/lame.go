@@ -6,7 +6,7 @@
 // length, checks its settings before LAME silently adjusts them, applies
 // them before the first sample, surfaces write errors, and drops the blank
 // placeholder frame LAME writes for a Xing tag it never fills in. What
-// reaches the caller's writer is whole MPEG-1 Layer III audio frames, one
+// reaches the caller's writer is whole Layer III audio frames, one
 // per Write call, so a live stream can cut or start anywhere between
 // writes.
 //
