@@ -116,8 +116,11 @@ type MatchInfo struct {
 	Downbeat   bool    `json:"downbeat"`
 	Phrase     int     `json:"phrase,omitempty"`
 	Candidates int     `json:"candidates"`
-	TempoFrom  float64 `json:"tempo_from,omitempty"`
-	TempoTo    float64 `json:"tempo_to,omitempty"`
+	// TempoFrom and TempoTo are the quanta per minute at the start and at
+	// the end: the outgoing and incoming tracks' tempos, doubled for a
+	// doubled track.
+	TempoFrom float64 `json:"tempo_from,omitempty"`
+	TempoTo   float64 `json:"tempo_to,omitempty"`
 }
 
 // seconds fills in the times in seconds from the frame counts.

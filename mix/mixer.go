@@ -286,7 +286,7 @@ func (m *Mixer) transition(cur *Track, pos int, nxt *Track) ([]Action, int) {
 				OutDoubled: match.OutDoubled, InDoubled: match.InDoubled,
 				Score: match.Score, Distance: match.Distance, Downbeat: match.Downbeat,
 				Phrase: match.Phrase, Candidates: match.Candidates,
-				TempoFrom: tempo(match.Out, match.OutDoubled), TempoTo: tempo(match.In, match.InDoubled),
+				TempoFrom: tempo(match.Out), TempoTo: tempo(match.In),
 			})
 			start := audio.FrameAt(match.Out[0].Start)
 			npos := audio.FrameAt(match.In[len(match.In)-1].End())
@@ -324,15 +324,12 @@ func (m *Mixer) transition(cur *Track, pos int, nxt *Track) ([]Action, int) {
 	}, entry + n
 }
 
-// tempo reports the tempo in beats per minute of quanta q, halved back when
-// they are split beats.
-func tempo(q []analysis.Quantum, doubled bool) float64 {
+// tempo reports the rate of quanta q per minute: the tempo a listener hears
+// the transition start or end at, twice the track's own for a doubled one.
+func tempo(q []analysis.Quantum) float64 {
 	d := align.MeanDuration(q)
 	if d <= 0 {
 		return 0
-	}
-	if doubled {
-		d *= 2
 	}
 	return 60 / d
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/mix"
+	"github.com/foreverfm/forever/source/demo"
 	"github.com/foreverfm/forever/tsp"
 	"github.com/foreverfm/forever/tsp/order"
 )
@@ -46,6 +47,11 @@ func runMix(ctx context.Context, args []string) error {
 	quiet := fs.Bool("q", false, "no progress or decision lines on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: radio mix A B [C ...] -o OUT.mp3|OUT.wav [-plan plan.json] [-plot transition.png] [-order]")
+		fmt.Fprintln(fs.Output(), "\nA, B, ... are audio files (WAV, MP3, FLAC, Ogg) or demo tracks, demo:all for all of them:")
+		for _, s := range demo.Catalogue() {
+			fmt.Fprintf(fs.Output(), "  %-28s %s, %.0f BPM\n", s.ID, s.Title, s.Tempo)
+		}
+		fmt.Fprintln(fs.Output())
 		fs.PrintDefaults()
 	}
 	// Flags may come before, between or after the files.
@@ -57,7 +63,13 @@ func runMix(ctx context.Context, args []string) error {
 		if fs.NArg() == 0 {
 			break
 		}
-		files = append(files, fs.Arg(0))
+		if fs.Arg(0) == "demo:all" {
+			for _, s := range demo.Catalogue() {
+				files = append(files, s.ID)
+			}
+		} else {
+			files = append(files, fs.Arg(0))
+		}
 		args = fs.Args()[1:]
 	}
 	if len(files) == 0 || *out == "" {
@@ -125,21 +137,19 @@ func loadTracks(ctx context.Context, files []string, progress io.Writer) ([]*mix
 				errs[i] = ctx.Err()
 				return
 			}
-			p, err := audio.DecodeFile(f)
+			t, err := loadTrack(f)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			a, err := analysis.Analyze(ctx, p)
+			a, err := analysis.Analyze(ctx, t.Audio)
 			if err != nil {
 				errs[i] = fmt.Errorf("analysing %s: %w", f, err)
 				return
 			}
+			t.Analysis = a
+			tracks[i] = t
 			base := filepath.Base(f)
-			tracks[i] = &mix.Track{
-				ID: f, Title: strings.TrimSuffix(base, filepath.Ext(base)), Source: f,
-				Analysis: a, Audio: p,
-			}
 			mu.Lock()
 			done++
 			fmt.Fprintf(progress, "analysed %d/%d %s: %.1fs, %.1f BPM, %.1f LUFS\n", done, len(files), base, a.Duration, a.Tempo, a.Loudness)
@@ -151,6 +161,24 @@ func loadTracks(ctx context.Context, files []string, progress io.Writer) ([]*mix
 		return nil, err
 	}
 	return tracks, nil
+}
+
+// loadTrack decodes a file, or synthesises a demo track named by its ID
+// ("demo:01-glass-harbour"; radio mix -h lists them).
+func loadTrack(name string) (*mix.Track, error) {
+	if strings.HasPrefix(name, "demo:") {
+		spec, ok := demo.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("%s: no such demo track", name)
+		}
+		return &mix.Track{ID: spec.ID, Title: spec.Title, Artist: spec.Artist, Source: spec.ID, Audio: spec.Render()}, nil
+	}
+	p, err := audio.DecodeFile(name)
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Base(name)
+	return &mix.Track{ID: name, Title: strings.TrimSuffix(base, filepath.Ext(base)), Source: name, Audio: p}, nil
 }
 
 // orderTracks puts the tracks on a short path through the order package's
