@@ -83,7 +83,9 @@ func ReadTags(r io.ReaderAt, size int64) (Tags, error) {
 		return t, nil
 	case string(head[:4]) == "OggS":
 		t.Format = "ogg"
-		readOgg(r, size, &t)
+		if codec := readOgg(r, size, &t); codec != "vorbis" {
+			return Tags{}, fmt.Errorf("%w: an Ogg stream of %s, not Vorbis", ErrUnknownFormat, codec)
+		}
 		return t, nil
 	}
 	var start int64
@@ -357,7 +359,10 @@ func readOggPage(r io.ReaderAt, off int64) (oggPage, bool) {
 	}, true
 }
 
-func readOgg(r io.ReaderAt, size int64, t *Tags) {
+// readOgg reads the tags and length of the first logical stream of an Ogg
+// file and names its codec: "vorbis", "opus", or another word when not
+// one of those (only Vorbis is decoded by forever).
+func readOgg(r io.ReaderAt, size int64, t *Tags) (codec string) {
 	// Gather the first two packets of the first logical stream: the
 	// identification header and the comment header.
 	var packets [][]byte
@@ -402,14 +407,23 @@ pages:
 		}
 		off = pos
 	}
+	codec = "an unknown codec"
 	if len(packets) >= 1 {
 		id := packets[0]
 		switch {
 		case len(id) >= 16 && string(id[:7]) == "\x01vorbis":
+			codec = "vorbis"
 			rate = float64(binary.LittleEndian.Uint32(id[12:]))
 		case len(id) >= 12 && string(id[:8]) == "OpusHead":
+			codec = "opus"
 			rate = 48000 // Opus granules always count 48 kHz samples
 			preSkip = int64(binary.LittleEndian.Uint16(id[10:]))
+		case len(id) >= 5 && string(id[:5]) == "\x7fFLAC":
+			codec = "flac"
+		case len(id) >= 8 && string(id[:8]) == "Speex   ":
+			codec = "speex"
+		case len(id) >= 7 && string(id[1:7]) == "theora":
+			codec = "theora"
 		}
 	}
 	if len(packets) >= 2 {
@@ -422,7 +436,7 @@ pages:
 		}
 	}
 	if rate <= 0 {
-		return
+		return codec
 	}
 	// The last page of the stream holds its length in samples.
 	from := max(0, size-oggTailScan)
@@ -431,9 +445,10 @@ pages:
 		p, ok := readOggPage(r, from+int64(i))
 		if ok && p.serial == serial && p.granule > preSkip {
 			t.Duration = float64(p.granule-preSkip) / rate
-			return
+			return codec
 		}
 	}
+	return codec
 }
 
 // ---- ID3 ----

@@ -111,6 +111,10 @@ func TestReadTagsRejects(t *testing.T) {
 		"text":            []byte("this is not audio, although it is named .mp3 and long enough"),
 		"ID3 and nothing": id3v2(4, "TIT2", "x"),
 		"html":            []byte("<!DOCTYPE html><html><body>404</body></html>"),
+		"ogg opus": concat(
+			oggPageBytes(1, 0, 0, []byte("OpusHead\x01\x02\x38\x01\x80\xbb\x00\x00\x00\x00\x00")),
+			oggPageBytes(1, 1, 0, append([]byte("OpusTags"), vorbisComments("x", "TITLE=t")...)),
+			oggPageBytes(1, 2, 96000, make([]byte, 50))),
 	} {
 		_, err := ReadTags(bytes.NewReader(data), int64(len(data)))
 		if !errors.Is(err, ErrUnknownFormat) {
