@@ -101,11 +101,13 @@ type item struct {
 
 	ours     *analysis.Analysis
 	oursTime time.Duration
+	oursCPU  time.Duration // user+system time of this process meanwhile
 	oursErr  error
 
 	aubioBPM   float64
 	aubioBeats []float64
 	aubioTime  time.Duration // of `aubio tempo`
+	aubioCPU   time.Duration // user+system time of the `aubio tempo` process
 	aubioErr   error
 }
 
@@ -182,9 +184,9 @@ func run(ctx context.Context, o options) error {
 		if i%2 == 1 && o.aubio {
 			runAubio(ctx, it)
 		}
-		start := time.Now()
+		start, cpu := time.Now(), cpuTime()
 		it.ours, it.oursErr = analysis.AnalyzeFile(ctx, it.path)
-		it.oursTime = time.Since(start)
+		it.oursTime, it.oursCPU = time.Since(start), cpuTime()-cpu
 		if i%2 == 0 && o.aubio {
 			runAubio(ctx, it)
 		}
@@ -428,8 +430,12 @@ var aubioBPM = regexp.MustCompile(`([\d.]+)\s*bpm`)
 // runAubio runs `aubio tempo` (timed) and `aubio beat` on it.path.
 func runAubio(ctx context.Context, it *item) {
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, "aubio", "tempo", it.path).Output()
+	cmd := exec.CommandContext(ctx, "aubio", "tempo", it.path)
+	out, err := cmd.Output()
 	it.aubioTime = time.Since(start)
+	if cmd.ProcessState != nil {
+		it.aubioCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	if err != nil {
 		it.aubioErr = fmt.Errorf("aubio tempo: %w", err)
 		return
@@ -571,6 +577,10 @@ func report(w io.Writer, items []*item, o options) {
 		fmt.Fprintf(w, "speed, same files, one run, alternating: aubio tempo %.2f s, ours %.2f s; aubio/ours = %.2f (above 1: ours is faster)\n",
 			aubioTotal.Seconds(), oursTotal.Seconds(), aubioTotal.Seconds()/oursTotal.Seconds())
 		fmt.Fprintln(w, "(aubio's time is the `aubio tempo FILE` process, interpreter start included; ours is AnalyzeFile in-process, decoding included)")
+		if cpuTotals[0] > 0 && cpuTotals[1] > 0 {
+			fmt.Fprintf(w, "CPU time (user+system), same files: aubio %.2f s, ours %.2f s; aubio/ours = %.2f (steadier than wall time on a busy machine)\n",
+				cpuTotals[1].Seconds(), cpuTotals[0].Seconds(), cpuTotals[1].Seconds()/cpuTotals[0].Seconds())
+		}
 		if o.aubioStartup > 0 {
 			fmt.Fprintf(w, "aubio start-up alone (0.1 s file, best of 3): %.2f s per run\n", o.aubioStartup.Seconds())
 		}
@@ -681,9 +691,14 @@ func timeColumns(it *item, oursTotal, aubioTotal *time.Duration) []string {
 	}
 	*oursTotal += it.oursTime
 	*aubioTotal += it.aubioTime
+	cpuTotals[0] += it.oursCPU
+	cpuTotals[1] += it.aubioCPU
 	return []string{fmt.Sprintf("%.2f", it.oursTime.Seconds()), fmt.Sprintf("%.2f", it.aubioTime.Seconds()),
 		fmt.Sprintf("%.1f", it.aubioTime.Seconds()/it.oursTime.Seconds())}
 }
+
+// cpuTotals sums the CPU time of ours and aubio's over the timed files.
+var cpuTotals [2]time.Duration
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 
