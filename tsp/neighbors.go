@@ -3,12 +3,21 @@ package tsp
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 )
+
+// exactNeighborsMax is the largest n for which neighbors compares every
+// pair of a non-planar distance; larger problems use NN-descent. For a
+// cheap distance comparing every pair is faster up to about 20,000 points;
+// for a costly one (a track metric) NN-descent wins from a few thousand.
+const exactNeighborsMax = 5000
 
 // neighbors returns the k nearest other points of each of the n points,
 // nearest first, as a flat slice: the neighbours of i are nb[i*k : i*k+k].
-// Planar distances use a grid; others compare every pair, in O(n²) time but
-// O(nk) memory.
+// Planar distances use a grid. Others compare every pair, in O(n²) time
+// but O(nk) memory, up to exactNeighborsMax points, and beyond that use
+// NN-descent, which finds nearly all of the true neighbours with about
+// 20·n·k² distance evaluations.
 func neighbors(ctx context.Context, n, k int, d Distance) ([]int32, error) {
 	if k > n-1 {
 		k = n - 1
@@ -20,6 +29,9 @@ func neighbors(ctx context.Context, n, k int, d Distance) ([]int32, error) {
 	if p, ok := d.(Planar); ok {
 		gridNeighbors(n, k, p, nb)
 		return nb, nil
+	}
+	if n > exactNeighborsMax {
+		return descentNeighbors(ctx, n, k, d, nb)
 	}
 	bd := make([]float64, k)
 	bi := make([]int32, k)
@@ -162,4 +174,68 @@ func gridNeighbors(n, k int, p Planar, nb []int32) {
 			}
 		}
 	}
+}
+
+// descentNeighbors fills nb by NN-descent (Dong, Moses and Li, 2011): start
+// from random lists and repeatedly offer each point the neighbours of its
+// neighbours, since a neighbour of a neighbour is likely a neighbour,
+// until the lists barely change.
+func descentNeighbors(ctx context.Context, n, k int, d Distance, nb []int32) ([]int32, error) {
+	rng := rand.New(rand.NewPCG(uint64(n), uint64(k)))
+	nd := make([]float64, n*k)
+	count := make([]int, n)
+	// insert offers j to i's list and reports whether it went in.
+	insert := func(i, j int32, w float64) bool {
+		if i == j {
+			return false
+		}
+		row, drow := nb[int(i)*k:int(i)*k+k], nd[int(i)*k:int(i)*k+k]
+		m := count[i]
+		if m == k && !(w < drow[k-1]) {
+			return false
+		}
+		for _, x := range row[:m] {
+			if x == j {
+				return false
+			}
+		}
+		count[i] = insertNearest(drow, row, m, w, j)
+		return true
+	}
+	for i := 0; i < n; i++ {
+		for count[i] < k {
+			j := int32(rng.IntN(n))
+			insert(int32(i), j, d.Dist(i, int(j)))
+		}
+	}
+	cand := make([]int32, 0, 2*k)
+	for iter := 0; iter < 40; iter++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		updates := 0
+		for i := 0; i < n; i++ {
+			// Neighbours of neighbours, taken once each per round.
+			cand = cand[:0]
+			for _, j := range nb[i*k : i*k+k] {
+				cand = append(cand, nb[int(j)*k:int(j)*k+k]...)
+			}
+			for _, l := range cand {
+				if int(l) == i {
+					continue
+				}
+				w := d.Dist(i, int(l))
+				if insert(int32(i), l, w) {
+					updates++
+				}
+				if insert(l, int32(i), w) {
+					updates++
+				}
+			}
+		}
+		if updates <= n*k/5000 {
+			break
+		}
+	}
+	return nb, nil
 }

@@ -240,3 +240,38 @@ func TestSolveDeterministic(t *testing.T) {
 		t.Errorf("same seed, different tours: %v vs %v", a.Length, b.Length)
 	}
 }
+
+// TestDescentNeighbors checks that NN-descent, used for large problems
+// without coordinates, finds most true nearest neighbours.
+func TestDescentNeighbors(t *testing.T) {
+	n, k := 3000, 10
+	pts := randomPoints(rand.New(rand.NewPCG(9, 9)), n)
+	ctx := context.Background()
+	exact, err := neighbors(ctx, n, k, pts) // grid: exact
+	if err != nil {
+		t.Fatal(err)
+	}
+	approx, err := descentNeighbors(ctx, n, k, pts, make([]int32, n*k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for i := 0; i < n; i++ {
+		for _, j := range exact[i*k : i*k+k] {
+			if slices.Contains(approx[i*k:i*k+k], j) {
+				found++
+			}
+		}
+		row := approx[i*k : i*k+k]
+		for a := 1; a < k; a++ {
+			if pts.Dist(i, int(row[a])) < pts.Dist(i, int(row[a-1])) || int(row[a]) == i {
+				t.Fatalf("row %d not sorted or lists itself: %v", i, row)
+			}
+		}
+	}
+	recall := float64(found) / float64(n*k)
+	t.Logf("NN-descent recall %.3f", recall)
+	if recall < 0.9 {
+		t.Errorf("recall %.3f, want >= 0.9", recall)
+	}
+}
