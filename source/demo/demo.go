@@ -128,17 +128,21 @@ func (s Spec) Short(bars int) Spec {
 }
 
 // Truth is what a perfect analysis of a rendered Spec would report.
+//
+// Times are in seconds from the first sample. Beats are exact: the drums
+// on the beat are placed at these times to the nearest sample, and only
+// hits between beats are swung or humanised.
 type Truth struct {
-	Tempo         float64   // BPM
-	Beats         []float64 // seconds, every beat including the final hit
-	Downbeats     []float64 // seconds, the first beat of every bar
-	Key           int       // 0 = C .. 11 = B
-	Mode          int       // Minor or Major
-	TimeSignature int       // beats per bar; always 4
+	Tempo         float64   `json:"tempo"`     // BPM
+	Beats         []float64 `json:"beats"`     // every beat, the final hit included
+	Downbeats     []float64 `json:"downbeats"` // the first beat of every bar
+	Key           int       `json:"key"`       // 0 = C .. 11 = B
+	Mode          int       `json:"mode"`      // Minor or Major
+	TimeSignature int       `json:"time_signature"`
 	// Sections holds the boundaries: the start of every section and, last,
 	// the final downbeat, so section i spans [Sections[i], Sections[i+1]).
-	Sections []float64
-	Labels   []string // the kind of each section, len(Sections)-1 of them
+	Sections []float64 `json:"sections"`
+	Labels   []string  `json:"labels"` // the kind of each section, len(Sections)-1 of them
 }
 
 // Truth returns the ground truth of s.

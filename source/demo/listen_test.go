@@ -3,6 +3,7 @@ package demo
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,9 +13,11 @@ import (
 	"github.com/foreverfm/forever/audio"
 )
 
-// TestListen writes the catalogue as 16-bit WAV files into the directory
-// named by FOREVER_DEMO_WAV, for listening and spectrograms. It is skipped
-// otherwise. FOREVER_DEMO_ONLY limits it to IDs containing that string.
+// TestListen writes the catalogue as 16-bit WAV files, each with its
+// ground truth as JSON beside it, into the directory named by
+// FOREVER_DEMO_WAV, for listening, spectrograms and outside tools
+// (scripts/demo-listen). It is skipped otherwise. FOREVER_DEMO_ONLY limits
+// it to IDs containing that string.
 func TestListen(t *testing.T) {
 	dir := os.Getenv("FOREVER_DEMO_WAV")
 	if dir == "" {
@@ -28,6 +31,13 @@ func TestListen(t *testing.T) {
 		p := s.Render()
 		name := filepath.Join(dir, strings.TrimPrefix(s.ID, "demo:")+".wav")
 		if err := writeWAV16(name, p); err != nil {
+			t.Fatal(err)
+		}
+		js, err := json.MarshalIndent(s.Truth(), "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(strings.TrimSuffix(name, ".wav")+".truth.json", js, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%s: %s, %.0f BPM, %s, %.1f s, %.1f LUFS", name, s.Title, s.Tempo, s.KeyName(), p.Seconds(), loudness(p.Samples))

@@ -573,4 +573,4 @@ func (r *renderer) mixdown() {
 	limit(r.out, gain)
 }
 
-const targetLUFS = -11.5
+const targetLUFS = -12
