@@ -27,7 +27,9 @@ func neighbors(ctx context.Context, n, k int, d Distance) ([]int32, error) {
 		return nb, nil
 	}
 	if p, ok := d.(Planar); ok {
-		gridNeighbors(n, k, p, nb)
+		if err := gridNeighbors(ctx, n, k, p, nb); err != nil {
+			return nil, err
+		}
 		return nb, nil
 	}
 	if n > exactNeighborsMax {
@@ -76,7 +78,7 @@ func insertNearest(bd []float64, bi []int32, m int, v float64, j int32) int {
 // and searches rings of cells around each point until no closer point can
 // remain. Candidates are found by Euclidean distance on the coordinates
 // and then ordered by the problem's own distance.
-func gridNeighbors(n, k int, p Planar, nb []int32) {
+func gridNeighbors(ctx context.Context, n, k int, p Planar, nb []int32) error {
 	xs := make([]float64, n)
 	ys := make([]float64, n)
 	minX, minY := math.Inf(1), math.Inf(1)
@@ -125,6 +127,11 @@ func gridNeighbors(n, k int, p Planar, nb []int32) {
 	bd := make([]float64, k)
 	bi := make([]int32, k)
 	for i := 0; i < n; i++ {
+		if i%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		x, y := xs[i], ys[i]
 		cx, cy := cellOf(x, y)
 		m := 0
@@ -174,6 +181,7 @@ func gridNeighbors(n, k int, p Planar, nb []int32) {
 			}
 		}
 	}
+	return nil
 }
 
 // descentNeighbors fills nb by NN-descent (Dong, Moses and Li, 2011): start

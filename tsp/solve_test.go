@@ -2,10 +2,12 @@ package tsp
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 func randomPoints(rng *rand.Rand, n int) Euclidean {
@@ -273,5 +275,23 @@ func TestDescentNeighbors(t *testing.T) {
 	t.Logf("NN-descent recall %.3f", recall)
 	if recall < 0.9 {
 		t.Errorf("recall %.3f, want >= 0.9", recall)
+	}
+}
+
+// TestSolveDeadline stops solves at every stage: the result is either the
+// context's error (no tour yet) or a valid tour.
+func TestSolveDeadline(t *testing.T) {
+	pts := randomPoints(rand.New(rand.NewPCG(10, 10)), 20000)
+	for _, limit := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond, 100 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		res, err := Solve(ctx, len(pts), pts, Options{})
+		cancel()
+		if err != nil {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("limit %v: %v", limit, err)
+			}
+			continue
+		}
+		checkPermutation(t, res.Tour, len(pts))
 	}
 }
