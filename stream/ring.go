@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync"
+	"time"
 )
 
 // A Chunk is a run of whole MP3 frames released together: one write to
@@ -12,6 +13,9 @@ type Chunk struct {
 	Frames int    // number of frames in Data
 	Data   []byte // the frames, back to back
 	Title  string // what was on air when the chunk began
+	// Time is where the chunk starts on the stream clock, Duration how
+	// long it plays.
+	Time, Duration time.Duration
 
 	starts []int32 // offset of each frame in Data
 	meta   []byte  // Title as an ICY metadata block

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,8 +219,10 @@ type output struct {
 	silent  []byte
 	ring    *ring
 	seq     int64        // frames released
+	sent    float64      // seconds of audio released
 	dry     int          // feeds in a row that yielded no frame
 	failing bool         // the encoder's last Write failed
+	matched bool         // silent has the encoder's format
 	queued  atomic.Int64 // len(pending), for the monitor
 	nlisten atomic.Int64
 }
@@ -390,11 +393,12 @@ func (s *Station) readLoop(ctx context.Context) {
 
 var silence = make([]float32, FrameSamples*2)
 
-// release sends n frames of every output to its listeners.
+// release moves the stream clock on by n frames' worth (of 44.1 kHz
+// audio) and sends every output's frames up to that time to its listeners.
+// Outputs whose encoder chose another sample rate (LAME does below 96
+// kb/s) have frames of other lengths; each releases the frames that end
+// by the new time, so all outputs keep the same clock.
 func (s *Station) release(n int) {
-	for s.needFrames(n) {
-		s.feed()
-	}
 	s.mu.Lock()
 	s.released += int64(n)
 	onAir := s.released * FrameSamples
@@ -404,34 +408,52 @@ func (s *Station) release(n int) {
 	for _, a := range started {
 		s.notify(a)
 	}
+	end := float64(onAir) / SampleRate
 	for _, o := range s.outputs {
-		c := &Chunk{Seq: o.seq, Frames: n, Title: title, meta: meta, starts: make([]int32, 0, n)}
+		c := &Chunk{Seq: o.seq, Title: title, meta: meta, Time: seconds(o.sent)}
+		k := 0
 		size := 0
-		for _, f := range o.pending[:n] {
-			size += len(f)
+		for t := o.sent; ; k++ {
+			for len(o.pending) <= k {
+				s.feed()
+			}
+			d := frameSeconds(o.pending[k])
+			if t+d > end+1e-9 {
+				break
+			}
+			t += d
+			size += len(o.pending[k])
+		}
+		if k == 0 {
+			continue
 		}
 		c.Data = make([]byte, 0, size)
-		for _, f := range o.pending[:n] {
+		c.starts = make([]int32, 0, k)
+		for _, f := range o.pending[:k] {
 			c.starts = append(c.starts, int32(len(c.Data)))
 			c.Data = append(c.Data, f...)
+			o.sent += frameSeconds(f)
 		}
-		clear(o.pending[:n])
-		o.pending = append(o.pending[:0], o.pending[n:]...)
-		o.seq += int64(n)
+		c.Frames = k
+		c.Duration = seconds(o.sent) - c.Time
+		clear(o.pending[:k])
+		o.pending = append(o.pending[:0], o.pending[k:]...)
+		o.seq += int64(k)
 		o.queued.Store(int64(len(o.pending)))
 		o.ring.publish(c)
-		s.m.frames.WithLabelValues(o.Name).Add(float64(n))
+		s.m.frames.WithLabelValues(o.Name).Add(float64(k))
 	}
 }
 
-// needFrames reports whether some output has fewer than n frames encoded.
-func (s *Station) needFrames(n int) bool {
-	for _, o := range s.outputs {
-		if len(o.pending) < n {
-			return true
-		}
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+// frameSeconds is how long a frame plays; frames are checked when queued.
+func frameSeconds(f []byte) float64 {
+	h, err := mp3frame.ParseHeader(f)
+	if err != nil {
+		return float64(FrameSamples) / SampleRate
 	}
-	return false
+	return float64(h.Samples()) / float64(h.SampleRate)
 }
 
 // feed encodes one frame's worth of PCM into every output: the next block
@@ -489,6 +511,11 @@ func (s *Station) feed() {
 // listeners never see the stream stop.
 func (s *Station) encode(o *output, pcm []float32) {
 	err := o.enc.Write(pcm)
+	if err == nil {
+		// Encoders buffer their output (LAME's Go wrapper by 4 KiB, most
+		// of a second at low bitrates); take every frame now.
+		err = o.enc.Flush()
+	}
 	got := 0
 	for {
 		f, ok := o.split.Next()
@@ -497,6 +524,16 @@ func (s *Station) encode(o *output, pcm []float32) {
 		}
 		if mp3frame.IsInfo(f) {
 			continue
+		}
+		if !o.matched {
+			// Silence must be in the encoder's format: LAME lowers the
+			// sample rate below 96 kb/s.
+			o.matched = true
+			if h, err := mp3frame.ParseHeader(f); err == nil && h.Layer == 3 {
+				if sf, err := mp3frame.Silent(h.Version, h.Bitrate, h.SampleRate, h.Mode); err == nil {
+					o.silent = sf
+				}
+			}
 		}
 		o.pending = append(o.pending, append([]byte(nil), f...))
 		got++
@@ -528,7 +565,7 @@ func (s *Station) encode(o *output, pcm []float32) {
 		// An encoder holds back a frame or two; much more means it is
 		// not producing at all.
 		o.dry++
-		if o.dry >= 16 {
+		if o.dry >= 32 {
 			s.m.encodeErrors.Inc()
 			o.pending = append(o.pending, o.silent)
 		}

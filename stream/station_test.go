@@ -479,3 +479,45 @@ func TestStreamWithoutHijack(t *testing.T) {
 		t.Fatalf("%d bytes: %d in frames, %d skipped", len(b), n, sp.Skipped)
 	}
 }
+
+func TestSeveralOutputsShareTheClock(t *testing.T) {
+	ts := start(t, &sine{freq: 440}, Options{Outputs: []Output{{Name: "all", Bitrate: 128}, {Name: "low", Bitrate: 48}}})
+	ts.waitPCM(t, 60)
+	hi := ts.listen(t, "/all.mp3", nil, false)
+	lo := ts.listen(t, "/low.mp3", nil, false)
+	ts.clock.Step(t, 10*time.Second, ts.batch())
+	sum := func(c *client, want time.Duration) (time.Duration, int) {
+		for i := 0; ; i++ {
+			b := c.bytes()
+			var d time.Duration
+			rate := 0
+			for _, f := range mp3frame.Frames(b) {
+				h, _ := mp3frame.ParseHeader(f)
+				d += h.Duration()
+				rate = h.SampleRate
+			}
+			if d >= want || i > 1000 {
+				return d, rate
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	dh, rh := sum(hi, 10*time.Second-FrameDuration*8)
+	dl, rl := sum(lo, dh-40*time.Millisecond)
+	t.Logf("128 kb/s: %v at %d Hz; 48 kb/s: %v at %d Hz", dh, rh, dl, rl)
+	if diff := dh - dl; diff < -40*time.Millisecond || diff > 40*time.Millisecond {
+		t.Errorf("outputs released %v and %v of audio: not in step", dh, dl)
+	}
+	for _, o := range ts.outputs {
+		if n := o.queued.Load(); n > 4 {
+			t.Errorf("output %s has %d frames queued", o.Name, n)
+		}
+	}
+	pcm := decode(t, lo.bytes())
+	if len(pcm) == 0 {
+		t.Fatal("low output does not decode")
+	}
+	if rl != 22050 || strings.Contains(ts.logs.String(), "encoder") {
+		t.Errorf("low output at %d Hz, logs:\n%s", rl, ts.logs.String())
+	}
+}

@@ -57,13 +57,14 @@ type Writer struct {
 	segs     []segment
 	discSeq  int // discontinuities that have slid out of the window
 	seq      int // media sequence number of the next segment
-	base     time.Time
-	baseSeq  int64
-	nextSeq  int64 // stream frame expected next
+	base     time.Time     // wall-clock time of baseTime
+	baseTime time.Duration // stream time at base
+	nextSeq  int64         // stream frame expected next
 	started  bool
 	disc     bool // the next segment follows a gap
 	cur      bytes.Buffer
-	curStart int64
+	curStart time.Duration // stream time of the segment's first frame
+	curDur   time.Duration
 	curN     int
 	curTitle string
 }
@@ -99,7 +100,6 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 	if w.Now == nil {
 		w.Now = time.Now
 	}
-	target := int64(math.Ceil(w.SegmentDuration.Seconds() * stream.SampleRate / stream.FrameSamples))
 	for {
 		chunks, err := feed.Next(ctx)
 		if errors.Is(err, stream.ErrStopped) {
@@ -116,7 +116,7 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 		for _, c := range chunks {
 			if !w.started {
 				w.started = true
-				w.base, w.baseSeq, w.nextSeq = w.Now(), c.Seq, c.Seq
+				w.base, w.baseTime, w.nextSeq = w.Now(), c.Time, c.Seq
 			}
 			if c.Seq != w.nextSeq {
 				// The feed skipped ahead: close what we have and
@@ -128,7 +128,7 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 				}
 				w.Logger.Warn("hls: gap in the stream", "frames", c.Seq-w.nextSeq)
 				w.disc = true
-				w.base, w.baseSeq = w.Now(), c.Seq
+				w.base, w.baseTime = w.Now(), c.Time
 			}
 			if w.curN > 0 && c.Title != w.curTitle {
 				if err := w.cut(); err != nil {
@@ -136,12 +136,13 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 				}
 			}
 			if w.curN == 0 {
-				w.curStart, w.curTitle = c.Seq, c.Title
+				w.curStart, w.curTitle = c.Time, c.Title
 			}
 			w.cur.Write(c.Data)
 			w.curN += c.Frames
+			w.curDur += c.Duration
 			w.nextSeq = c.Seq + int64(c.Frames)
-			if int64(w.curN) >= target {
+			if w.curDur >= w.SegmentDuration {
 				if err := w.cut(); err != nil {
 					return err
 				}
@@ -152,23 +153,22 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 
 // cut writes the current segment and the playlist.
 func (w *Writer) cut() error {
-	startSample := w.curStart * stream.FrameSamples
-	pts := uint64(startSample*90000/stream.SampleRate) & (1<<33 - 1)
+	pts := uint64(w.curStart.Seconds()*90000+0.5) & (1<<33 - 1)
 	var b bytes.Buffer
 	b.Write(id3Tag(pts, w.curTitle))
 	b.Write(w.cur.Bytes())
 	s := segment{
 		name:     fmt.Sprintf("seg%d.mp3", w.seq),
 		seq:      w.seq,
-		duration: float64(w.curN*stream.FrameSamples) / stream.SampleRate,
-		time:     w.base.Add(time.Duration(float64(w.curStart-w.baseSeq) * stream.FrameSamples / stream.SampleRate * float64(time.Second))),
+		duration: w.curDur.Seconds(),
+		time:     w.base.Add(w.curStart - w.baseTime),
 		title:    w.curTitle,
 		disc:     w.disc,
 	}
 	w.disc = false
 	w.seq++
 	w.cur.Reset()
-	w.curN = 0
+	w.curN, w.curDur = 0, 0
 	if err := writeAtomic(filepath.Join(w.Dir, s.name), b.Bytes()); err != nil {
 		return err
 	}

@@ -59,7 +59,10 @@ func toneChunks(t *testing.T, seconds float64, startSeq int64) []*stream.Chunk {
 	frames := mp3frame.Frames(mp3b.Bytes())
 	var out []*stream.Chunk
 	for i := 0; i+8 <= len(frames); i += 8 {
-		c := &stream.Chunk{Seq: startSeq + int64(i), Frames: 8, Title: "Ann - A"}
+		seq := startSeq + int64(i)
+		c := &stream.Chunk{Seq: seq, Frames: 8, Title: "Ann - A",
+			Time:     time.Duration(seq * stream.FrameSamples * int64(time.Second) / stream.SampleRate),
+			Duration: 8 * stream.FrameDuration}
 		if i >= len(frames)/2 {
 			c.Title = "Bob - B"
 		}
