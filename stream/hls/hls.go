@@ -55,8 +55,8 @@ type Writer struct {
 	Now func() time.Time
 
 	segs     []segment
-	discSeq  int // discontinuities that have slid out of the window
-	seq      int // media sequence number of the next segment
+	discSeq  int           // discontinuities that have slid out of the window
+	seq      int           // media sequence number of the next segment
 	base     time.Time     // wall-clock time of baseTime
 	baseTime time.Duration // stream time at base
 	nextSeq  int64         // stream frame expected next
