@@ -101,8 +101,10 @@ func (c *crossmatch) prepare() {
 		}
 		s, err := stretch.New(src, c.grid, c.anchors[j], c.opt)
 		if err != nil {
-			// The anchors were checked when c was made.
-			panic(err)
+			// Cannot happen: the anchors were checked when c was made and
+			// snapping keeps their order. Play this track silent.
+			c.fail(fmt.Errorf("mix: crossmatch track %d: %w", j+1, err))
+			continue
 		}
 		c.st[j] = s
 	}
@@ -117,9 +119,9 @@ func (c *crossmatch) Render(dst []float32) int {
 	for done := 0; done < total; {
 		m := min(total-done, block)
 		d, s := dst[2*done:2*(done+m)], c.scratch[:2*m]
-		c.st[0].Read(d)
+		c.read(0, d)
 		c.env[0].apply(d, d, c.pos, false)
-		c.st[1].Read(s)
+		c.read(1, s)
 		c.env[1].apply(d, s, c.pos, true)
 		c.pos += m
 		done += m
@@ -170,4 +172,12 @@ func snapToOnsets(src []float32, anchors []int, radius int) []int {
 		}
 	}
 	return out
+}
+
+func (c *crossmatch) read(j int, dst []float32) {
+	if c.st[j] == nil {
+		clear(dst)
+		return
+	}
+	c.st[j].Read(dst)
 }

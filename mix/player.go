@@ -6,6 +6,8 @@ import (
 	"iter"
 	"log/slog"
 	"sync"
+
+	"github.com/foreverfm/forever/audio"
 )
 
 // PlayerOptions configure a Player. The zero value uses the defaults.
@@ -155,7 +157,7 @@ func (p *Player) Read(dst []float32) (int, error) {
 			if p.opt.OnStart != nil {
 				info := a.Info()
 				info.Start = p.out + int64(p.lim.Delay())
-				info.StartTime = float64(info.Start) / 44100
+				info.StartTime = float64(info.Start) / audio.SampleRate
 				p.opt.OnStart(info)
 			}
 		}
