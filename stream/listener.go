@@ -88,6 +88,13 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 	// listener is at the head, so clients can compare positions.
 	pos, off, first := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
 	hdr += "X-Stream-Frame: " + strconv.FormatInt(first, 10) + "\r\n"
+	if r.Method == http.MethodHead {
+		for _, line := range strings.Split(strings.TrimSuffix(hdr, "\r\n"), "\r\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			w.Header().Set(k, v)
+		}
+		return
+	}
 	var sk sink
 	if r.ProtoMajor == 1 {
 		// Take the connection over: the stream is written with one

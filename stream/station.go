@@ -355,12 +355,22 @@ func (s *Station) readLoop(ctx context.Context) {
 		default:
 			buf = make([]float32, FrameSamples*2)
 		}
-		n := 0
+		n, empty := 0, 0
 		for n < len(buf) {
 			k, err := s.src.Read(buf[n:])
 			n += max(k, 0)
 			if err == nil {
 				backoff = 100 * time.Millisecond
+				if k > 0 {
+					empty = 0
+				} else if empty++; empty > 100 {
+					// A source that keeps returning nothing must not spin.
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(10 * time.Millisecond):
+					}
+				}
 				continue
 			}
 			if errors.Is(err, io.EOF) {

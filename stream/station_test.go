@@ -521,3 +521,16 @@ func TestSeveralOutputsShareTheClock(t *testing.T) {
 		t.Errorf("low output at %d Hz, logs:\n%s", rl, ts.logs.String())
 	}
 }
+
+func TestHeadRequest(t *testing.T) {
+	ts := start(t, &sine{freq: 440}, Options{})
+	req, _ := http.NewRequest("HEAD", ts.srv.URL+"/all.mp3", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/mpeg" {
+		t.Errorf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
