@@ -26,7 +26,7 @@ type library struct {
 
 	mu       sync.Mutex
 	listed   int                     // tracks in the latest listing
-	tried    map[string]bool         // analysed or failed, by ID
+	tried    map[string]string       // cache key of what was analysed or failed, by ID
 	tracks   map[string]source.Track // playable, by ID
 	analyses map[string]*analysis.Analysis
 	ready    chan struct{} // closed once enough tracks can be played
@@ -42,7 +42,7 @@ func (l *library) init() {
 	defer l.mu.Unlock()
 	if l.ready == nil {
 		l.ready = make(chan struct{})
-		l.tried = map[string]bool{}
+		l.tried = map[string]string{}
 		l.tracks = map[string]source.Track{}
 		l.analyses = map[string]*analysis.Analysis{}
 	}
@@ -67,15 +67,39 @@ func (l *library) scan(ctx context.Context) {
 		}
 		return
 	}
-	l.mu.Lock()
-	l.listed = len(list)
+	// A track is (re)analysed when it is new or its audio changed, which
+	// its cache key tells without reading it again. Tracks that left the
+	// listing leave the catalogue.
+	listed := make(map[string]bool, len(list))
 	var todo []source.Track
 	for _, t := range list {
-		if !l.tried[t.ID] {
+		listed[t.ID] = true
+		key, err := l.cache.Key(ctx, t)
+		l.mu.Lock()
+		prev, seen := l.tried[t.ID]
+		l.mu.Unlock()
+		// An empty key means only the decoded audio could tell: such
+		// tracks (streams, renders) are taken as unchanged once seen.
+		if !seen || err != nil || (prev != "" && key != prev) {
 			todo = append(todo, t)
 		}
 	}
+	l.mu.Lock()
+	l.listed = len(list)
+	gone := 0
+	for id := range l.tried {
+		if !listed[id] {
+			delete(l.tried, id)
+			delete(l.tracks, id)
+			delete(l.analyses, id)
+			gone++
+		}
+	}
 	l.mu.Unlock()
+	if gone > 0 {
+		l.log.Info("tracks gone from the source", "count", gone)
+		l.publish()
+	}
 	if len(todo) > 0 {
 		l.log.Info("analysing tracks", "new", len(todo), "listed", len(list))
 	}
@@ -111,12 +135,18 @@ func (l *library) analyse(ctx context.Context, t source.Track) {
 	if ctx.Err() != nil {
 		return
 	}
+	key, _ := l.cache.Key(ctx, t) // after Ensure, a local file's key costs a stat
 	l.mu.Lock()
-	l.tried[t.ID] = true
+	l.tried[t.ID] = key
 	l.mu.Unlock()
 	if err != nil {
 		l.log.Warn("skipping track", "track", t.Source, "err", err)
 		l.m.failed.Inc()
+		l.mu.Lock()
+		delete(l.tracks, t.ID)
+		delete(l.analyses, t.ID)
+		l.mu.Unlock()
+		l.publish()
 		l.checkReady()
 		return
 	}
@@ -178,7 +208,7 @@ func (l *library) track(id string) (source.Track, bool) {
 }
 
 // drop takes a track that failed to play out of the catalogue until it
-// changes on disk (its ID stays tried, so it is not analysed again).
+// changes (its key stays tried, so it is not analysed again before then).
 func (l *library) drop(id string) {
 	l.mu.Lock()
 	delete(l.tracks, id)

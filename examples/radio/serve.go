@@ -69,7 +69,8 @@ func runServe(ctx context.Context, args []string) error {
 		} else if !fi.IsDir() {
 			return fmt.Errorf("-music %s: not a folder", c.music)
 		}
-		src = source.Folder{Dir: c.music, Recursive: c.recursive}
+		// Settle: a file still being copied in is picked up at a later scan.
+		src = source.Folder{Dir: c.music, Recursive: c.recursive, Settle: 10 * time.Second}
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
