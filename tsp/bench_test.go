@@ -2,6 +2,7 @@ package tsp
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 // uniform instances; its cost should not grow with n.
 func BenchmarkKick(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
-		b.Run(itoa(n), func(b *testing.B) {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			pts := randomPoints(rand.New(rand.NewPCG(1, uint64(n))), n)
 			res, err := Solve(context.Background(), n, pts, Options{MaxIterations: -1})
 			if err != nil {
@@ -41,7 +42,7 @@ func BenchmarkKick(b *testing.B) {
 // first local search, without kicks.
 func BenchmarkConstruct(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
-		b.Run(itoa(n), func(b *testing.B) {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			pts := randomPoints(rand.New(rand.NewPCG(1, uint64(n))), n)
 			for i := 0; i < b.N; i++ {
 				if _, err := Solve(context.Background(), n, pts, Options{MaxIterations: -1}); err != nil {
@@ -49,22 +50,5 @@ func BenchmarkConstruct(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-func itoa(n int) string {
-	switch {
-	case n >= 1000000 && n%1000000 == 0:
-		return itoa(n/1000000) + "M"
-	case n >= 1000 && n%1000 == 0:
-		return itoa(n/1000) + "k"
-	}
-	s := ""
-	for {
-		s = string(rune('0'+n%10)) + s
-		n /= 10
-		if n == 0 {
-			return s
-		}
 	}
 }
