@@ -221,6 +221,7 @@ func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, d
 	fast := make([]*client, n)
 	slow := make([]*client, nslow)
 	var failed atomic.Int64
+	cut0 := slowCuts(u)
 	sem := make(chan struct{}, 64)
 	connect := func(c *client, rate float64) {
 		defer wg.Done()
@@ -260,7 +261,6 @@ func measure(ctx context.Context, u *url.URL, pid, n, nslow int, pace float64, d
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	cut0 := slowCuts(u)
 	lagMax := make(chan float64, 1)
 	go func() { lagMax <- serverLag(ctx, u, dur) }()
 	s0, t0, c0 := procStats(pid), time.Now(), selfCPU()
