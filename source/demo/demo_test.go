@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
@@ -398,6 +399,37 @@ func TestKey(t *testing.T) {
 			t.Errorf("%s: tonic rank %d, %.0f%% of the breakdown's chroma in the scale", s.ID, stronger+1, 100*in/all)
 		} else {
 			t.Logf("%s: tonic rank %d, %.0f%% of the breakdown's chroma in the scale", s.ID, stronger+1, 100*in/all)
+		}
+	}
+}
+
+// TestBalance renders each instrument group of a track's drop alone and
+// checks that every one is there and none buries the others: within the
+// drop, each group's loudness is within 12 LU of the drums.
+func TestBalance(t *testing.T) {
+	for _, i := range []int{0, 3} { // a house track and a slow half-time one
+		s := Catalogue()[i]
+		s.Sections = []Section{{Drop, 4}}
+		level := func(layers int) float64 {
+			r := newRenderer(s)
+			r.raw = true
+			out, err := r.render(context.Background(), layers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return loudness(out[:2*frameAt(s.Truth().Sections[1])])
+		}
+		drums := level(layerDrums)
+		for _, g := range []struct {
+			name  string
+			layer int
+		}{{"bass", layerBass}, {"harmony", layerHarmony}, {"lead", layerLead}} {
+			l := level(g.layer)
+			if l < drums-12 || l > drums+3 {
+				t.Errorf("%s: %s at %.1f LUFS against drums at %.1f", s.ID, g.name, l, drums)
+			} else {
+				t.Logf("%s: %s at %.1f LUFS against drums at %.1f", s.ID, g.name, l, drums)
+			}
 		}
 	}
 }

@@ -65,7 +65,7 @@ func newRenderer(s Spec) *renderer {
 	r.pad, r.bass = padPatch, bassPatch
 	if r.st.warm {
 		r.pad.wave, r.pad.level, r.pad.cutoff = triWave, 1.4*r.pad.level, 1.5*r.pad.cutoff
-		r.bass.wave, r.bass.drive = triWave, 0
+		r.bass.wave, r.bass.drive, r.bass.level = triWave, 0, 0.7*r.bass.level
 	}
 	for _, sec := range s.Sections {
 		start := len(r.bars)

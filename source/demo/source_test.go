@@ -3,10 +3,12 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -188,6 +190,13 @@ func TestTracks(t *testing.T) {
 	if p.Seconds() != tracks[3].Duration {
 		t.Errorf("opened %.3f s, listed as %.3f s", p.Seconds(), tracks[3].Duration)
 	}
+	var peak float64
+	for _, v := range p.Samples {
+		peak = max(peak, math.Abs(float64(v)))
+	}
+	if l := loudness(p.Samples); peak >= 1 || l < -14 || l > -10 {
+		t.Errorf("full track: peak %.3f, %.1f LUFS", peak, l)
+	}
 	t.Logf("rendered %s (%.0f s) in %v", tracks[3].ID, p.Seconds(), time.Since(start).Round(time.Millisecond))
 }
 
@@ -224,16 +233,28 @@ func FuzzReadCache(f *testing.F) {
 	})
 }
 
-// pinnedHash is the SHA-256 of tiny().Render() on amd64 at synthVersion.
-// If this test fails, the synthesiser's output changed: bump synthVersion
-// (so users' caches are invalidated) and update the hash.
-const pinnedHash = "19fe717d668bf36ed78152d81ce93c66abb2ad79fe72ee193fafda3b571d5601"
+// pinnedHash is the SHA-256 of the hashes of every catalogue track cut to
+// one bar a section, rendered on amd64 at synthVersion. If this test
+// fails, the synthesiser's output changed: bump synthVersion (so users'
+// caches are invalidated) and update the hash.
+const pinnedHash = "a8ebda26249bce147902eec71208d243911d50d5c888d5c20200b3fc6951c04b"
 
 func TestSynthVersionPinned(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the pinned hash is for amd64; other architectures may fuse floating-point operations")
 	}
-	if got := fmt.Sprintf("%x", hashPCM(tinyRender())); got != pinnedHash {
+	specs := Catalogue()
+	hashes := make([][32]byte, len(specs))
+	var wg sync.WaitGroup
+	for i, s := range specs {
+		wg.Go(func() { hashes[i] = hashPCM(s.Short(1).Render()) })
+	}
+	wg.Wait()
+	h := sha256.New()
+	for _, x := range hashes {
+		h.Write(x[:])
+	}
+	if got := fmt.Sprintf("%x", h.Sum(nil)); got != pinnedHash {
 		t.Fatalf("synthVersion %d renders %s, pinned %s: if the change is intended, bump synthVersion and update pinnedHash", synthVersion, got, pinnedHash)
 	}
 }
