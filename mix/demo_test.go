@@ -48,7 +48,7 @@ func TestDemoCrossmatchBeats(t *testing.T) {
 		a, ta := demoTrack(t, cat[pair[0]])
 		b, tb := demoTrack(t, cat[pair[1]])
 		m := New(Options{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-		acts, _ := m.transition(a, audio.FrameAt(20), b)
+		acts, _ := m.transition(a, audio.FrameAt(20), a.Analysis.StartOfFadeOut, b)
 		x, ok := acts[1].(*crossmatch)
 		if !ok {
 			t.Fatalf("%s → %s: no crossmatch but %s", a.Title, b.Title, acts[1].Info().Kind)

@@ -104,6 +104,11 @@ func (o Options) withDefaults() Options {
 // short Crossfade; between transitions each track plays on its own; when the
 // tracks run out the last one fades out. Decisions need only the analyses,
 // so they are testable without audio.
+//
+// A track's body comes as two Playbacks: the mixer yields the part that
+// plays whatever follows (up to Transition + 2 s before the latest end of
+// the body) before it asks for the next track, so that a live radio has the
+// whole body's time to decode and analyse that track.
 type Mixer struct {
 	opt Options
 	err error
@@ -221,6 +226,15 @@ func (m *Mixer) Actions(ctx context.Context, tracks iter.Seq[*Track]) iter.Seq[A
 		}
 		pos := fade
 		for {
+			// Commit to the part of cur's body that plays whatever comes
+			// next, so that the next track has all that time to arrive.
+			to := m.bodyEnd(cur, pos)
+			if safe := audio.FrameAt(max(to-m.opt.Transition.Seconds()-2, 0)); safe > pos {
+				if !emit(Playback(cur, pos, safe-pos, m.gain(cur))) {
+					return
+				}
+				pos = safe
+			}
 			nxt := pull()
 			if nxt == nil {
 				if m.err != nil {
@@ -237,7 +251,7 @@ func (m *Mixer) Actions(ctx context.Context, tracks iter.Seq[*Track]) iter.Seq[A
 				}
 				return
 			}
-			acts, npos := m.transition(cur, pos, nxt)
+			acts, npos := m.transition(cur, pos, to, nxt)
 			for _, a := range acts {
 				if !emit(a) {
 					return
@@ -249,16 +263,26 @@ func (m *Mixer) Actions(ctx context.Context, tracks iter.Seq[*Track]) iter.Seq[A
 	}
 }
 
-// transition plans the body of cur from frame pos and the transition into
-// nxt, and returns the actions and where nxt continues.
-func (m *Mixer) transition(cur *Track, pos int, nxt *Track) ([]Action, int) {
+// bodyEnd reports where, in seconds, the transition out of cur must end at
+// the latest when its body starts at frame pos: its start of fade-out, or
+// earlier with MaxStay. The transition starts about Transition before (2 s
+// more allow for snapping to a bar), so the body up to there can be
+// committed to before the next track is known.
+func (m *Mixer) bodyEnd(cur *Track, pos int) float64 {
+	to := cur.Analysis.StartOfFadeOut
+	if m.opt.MaxStay > 0 {
+		to = min(to, float64(pos)/audio.SampleRate+(m.opt.MaxStay+m.opt.Transition).Seconds())
+	}
+	return to
+}
+
+// transition plans the rest of cur's body from frame pos and the transition
+// into nxt, ending by to seconds into cur, and returns the actions and where
+// nxt continues.
+func (m *Mixer) transition(cur *Track, pos int, to float64, nxt *Track) ([]Action, int) {
 	o := m.opt
 	a, b := cur.Analysis, nxt.Analysis
 	from := float64(pos) / audio.SampleRate
-	to := a.StartOfFadeOut
-	if o.MaxStay > 0 {
-		to = min(to, from+(o.MaxStay+o.Transition).Seconds())
-	}
 	g1, g2 := m.gain(cur), m.gain(nxt)
 	match, err := align.Find(align.Request{
 		Out: a, In: b, From: from, To: to,

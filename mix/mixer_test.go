@@ -98,14 +98,19 @@ func TestMixerCrossmatchesAligned(t *testing.T) {
 	// B enters at its beat 8, where its timbre matches A's tail, and the
 	// overlap pairs A's beats 320..379 with B's 8..67.
 	inStart, inEnd := audio.FrameAt(ba[8].Start), audio.FrameAt(ba[67].End())
+	// Each body comes in two parts: up to 32 s before the fade-out, played
+	// before the next track is asked for, and the rest.
+	safeA, safeB := audio.FrameAt(158), audio.FrameAt(138)
 	check(t, acts, []want{
 		{KindFadein, 441000, []wantSpan{{"A", 0, 441000, 6}}},
-		{KindPlayback, 7056000 - 441000, []wantSpan{{"A", 441000, 7056000 - 441000, 6}}},
+		{KindPlayback, safeA - 441000, []wantSpan{{"A", 441000, safeA - 441000, 6}}},
+		{KindPlayback, 7056000 - safeA, []wantSpan{{"A", safeA, 7056000 - safeA, 6}}},
 		{KindCrossmatch, 0, []wantSpan{{"A", 7056000, 8379000 - 7056000, 6}, {"B", inStart, inEnd - inStart, -3}}},
-		{KindPlayback, audio.FrameAt(170) - inEnd, []wantSpan{{"B", inEnd, audio.FrameAt(170) - inEnd, -3}}},
+		{KindPlayback, safeB - inEnd, []wantSpan{{"B", inEnd, safeB - inEnd, -3}}},
+		{KindPlayback, audio.FrameAt(170) - safeB, []wantSpan{{"B", safeB, audio.FrameAt(170) - safeB, -3}}},
 		{KindFadeout, 6 * 44100, []wantSpan{{"B", audio.FrameAt(170), 6 * 44100, -3}}},
 	})
-	m := acts[2].Info().Match
+	m := acts[3].Info().Match
 	if m == nil || m.Quanta != 60 || m.Distance > 1e-9 || m.Phrase != 0 || !m.Downbeat || m.OutDoubled || m.InDoubled {
 		t.Errorf("match %+v", m)
 	}
@@ -113,7 +118,7 @@ func TestMixerCrossmatchesAligned(t *testing.T) {
 		t.Errorf("tempo %v → %v, want 120 → 126", m.TempoFrom, m.TempoTo)
 	}
 	// The crossmatch lasts between 60 beats at 120 and at 126 BPM.
-	if f := acts[2].Len(); f <= inEnd-inStart || f >= 8379000-7056000 {
+	if f := acts[3].Len(); f <= inEnd-inStart || f >= 8379000-7056000 {
 		t.Errorf("crossmatch of %d frames", f)
 	}
 	if !strings.Contains(logs, "crossmatch") {
@@ -124,10 +129,10 @@ func TestMixerCrossmatchesAligned(t *testing.T) {
 func TestMixerDoublesSlowTrack(t *testing.T) {
 	b, c := specB.track(false), specC.track(false)
 	acts, _ := plan(t, Options{}, b, c)
-	if len(acts) != 5 || acts[2].Info().Kind != KindCrossmatch {
+	if len(acts) != 7 || acts[3].Info().Kind != KindCrossmatch {
 		t.Fatalf("got %d actions", len(acts))
 	}
-	info := acts[2].Info()
+	info := acts[3].Info()
 	m := info.Match
 	if m == nil || !m.InDoubled || m.OutDoubled || m.Quanta%2 != 0 {
 		t.Fatalf("match %+v", m)
@@ -144,7 +149,7 @@ func TestMixerDoublesSlowTrack(t *testing.T) {
 	if i < 0 || audio.FrameAt(cb[i+29].End()) != in.StartFrame+in.Frames {
 		t.Errorf("incoming span %+v does not cover 30 whole beats of C (entry beat %d)", in, i)
 	}
-	if p := acts[3].Info().Tracks[0]; p.StartFrame != in.StartFrame+in.Frames {
+	if p := acts[4].Info().Tracks[0]; p.StartFrame != in.StartFrame+in.Frames {
 		t.Errorf("C's playback starts at %d, crossmatch left it at %d", p.StartFrame, in.StartFrame+in.Frames)
 	}
 }
@@ -153,11 +158,14 @@ func TestMixerFallsBackToCrossfade(t *testing.T) {
 	a, d := specA.track(false), specD.track(false)
 	acts, logs := plan(t, Options{}, a, d)
 	start, entry, n := audio.FrameAt(187), audio.FrameAt(1), 3*44100
+	safeA, safeD := audio.FrameAt(158), audio.FrameAt(78)
 	check(t, acts, []want{
 		{KindFadein, 441000, []wantSpan{{"A", 0, 441000, 6}}},
-		{KindPlayback, start - 441000, []wantSpan{{"A", 441000, start - 441000, 6}}},
+		{KindPlayback, safeA - 441000, []wantSpan{{"A", 441000, safeA - 441000, 6}}},
+		{KindPlayback, start - safeA, []wantSpan{{"A", safeA, start - safeA, 6}}},
 		{KindCrossfade, n, []wantSpan{{"A", start, n, 6}, {"D", entry, n, 0}}},
-		{KindPlayback, audio.FrameAt(110) - entry - n, []wantSpan{{"D", entry + n, audio.FrameAt(110) - entry - n, 0}}},
+		{KindPlayback, safeD - entry - n, []wantSpan{{"D", entry + n, safeD - entry - n, 0}}},
+		{KindPlayback, audio.FrameAt(110) - safeD, []wantSpan{{"D", safeD, audio.FrameAt(110) - safeD, 0}}},
 		{KindFadeout, 6 * 44100, []wantSpan{{"D", audio.FrameAt(110), 6 * 44100, 0}}},
 	})
 	if !strings.Contains(logs, "crossfade") || !strings.Contains(logs, "no room") {
@@ -165,17 +173,19 @@ func TestMixerFallsBackToCrossfade(t *testing.T) {
 	}
 	// A score threshold nothing reaches also falls back.
 	acts, logs = plan(t, Options{MinScore: 0.99}, a, specB.track(false))
-	if len(acts) != 5 || acts[2].Info().Kind != KindCrossfade || !strings.Contains(logs, "score") {
-		t.Errorf("MinScore 0.99: %s, logs %s", acts[2].Info().Kind, logs)
+	if len(acts) != 7 || acts[3].Info().Kind != KindCrossfade || !strings.Contains(logs, "score") {
+		t.Errorf("MinScore 0.99: %s, logs %s", acts[3].Info().Kind, logs)
 	}
 }
 
 func TestMixerSkipsShortAndEnds(t *testing.T) {
 	a, s := specA.track(false), specShort.track(false)
 	acts, logs := plan(t, Options{}, nil, s, a, s, &Track{ID: "x"})
+	safe := audio.FrameAt(158)
 	check(t, acts, []want{
 		{KindFadein, 441000, []wantSpan{{"A", 0, 441000, 6}}},
-		{KindPlayback, audio.FrameAt(190) - 441000, []wantSpan{{"A", 441000, audio.FrameAt(190) - 441000, 6}}},
+		{KindPlayback, safe - 441000, []wantSpan{{"A", 441000, safe - 441000, 6}}},
+		{KindPlayback, audio.FrameAt(190) - safe, []wantSpan{{"A", safe, audio.FrameAt(190) - safe, 6}}},
 		{KindFadeout, 6 * 44100, []wantSpan{{"A", audio.FrameAt(190), 6 * 44100, 6}}},
 	})
 	if strings.Count(logs, "skipping") != 4 || !strings.Contains(logs, "45.0s between fade-in and fade-out") {
@@ -189,9 +199,13 @@ func TestMixerSkipsShortAndEnds(t *testing.T) {
 func TestMixerMaxStay(t *testing.T) {
 	a, b := specA.track(false), specB.track(false)
 	acts, _ := plan(t, Options{MaxStay: 60e9}, a, b)
-	// A plays 60 s after its fade-in, then the 30 s overlap starts.
-	if p := acts[1].Info().Tracks[0]; p.Frames > 60*44100 || p.Frames < 58*44100 {
-		t.Errorf("stay of %.1fs with MaxStay 60s", float64(p.Frames)/44100)
+	// A plays 60 s after its fade-in (in two parts), then the 30 s overlap
+	// starts.
+	if acts[3].Info().Kind != KindCrossmatch {
+		t.Fatalf("action 3 is a %s", acts[3].Info().Kind)
+	}
+	if stay := acts[1].Len() + acts[2].Len(); stay > 60*44100 || stay < 58*44100 {
+		t.Errorf("stay of %.1fs with MaxStay 60s", float64(stay)/44100)
 	}
 }
 
@@ -206,14 +220,14 @@ func TestMixerStopsWithContext(t *testing.T) {
 		kinds = append(kinds, a.Info().Kind)
 		cancel() // the mixer now waits for a second track that never comes
 	}
-	if !slices.Equal(kinds, []Kind{KindFadein}) || !errors.Is(m.Err(), context.Canceled) {
+	if !slices.Equal(kinds, []Kind{KindFadein, KindPlayback}) || !errors.Is(m.Err(), context.Canceled) {
 		t.Errorf("got %v, err %v", kinds, m.Err())
 	}
 }
 
 func TestInfoJSON(t *testing.T) {
 	acts, _ := plan(t, Options{}, specA.track(false), specB.track(false))
-	js, err := json.Marshal(acts[2])
+	js, err := json.Marshal(acts[3])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +235,7 @@ func TestInfoJSON(t *testing.T) {
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Kind != KindCrossmatch || back.Start != acts[2].Info().Start || len(back.Tracks) != 2 ||
+	if back.Kind != KindCrossmatch || back.Start != acts[3].Info().Start || len(back.Tracks) != 2 ||
 		back.Tracks[0].Title != "Track A" || back.Tracks[1].Tempo != 126 || back.Match == nil ||
 		back.Tracks[0].Start != 160 || back.StartTime != 160 {
 		t.Errorf("round trip: %s", js)

@@ -109,7 +109,7 @@ func TestMusicCrossmatchBeats(t *testing.T) {
 	a := loadMusic(t, filepath.Join(dir, "lets_go_fishin.ogg"))
 	b := loadMusic(t, filepath.Join(dir, "vibe_ace.ogg"))
 	m := New(Options{Logger: slog.New(slog.DiscardHandler)})
-	acts, _ := m.transition(a, audio.FrameAt(20), b)
+	acts, _ := m.transition(a, audio.FrameAt(20), a.Analysis.StartOfFadeOut, b)
 	x, ok := acts[1].(*crossmatch)
 	if !ok {
 		t.Fatalf("no crossmatch: %+v", acts[1].Info())

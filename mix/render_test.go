@@ -112,7 +112,7 @@ func TestCrossfadePositionsAndGains(t *testing.T) {
 // crossmatchFor plans the transition between two tracks as the Mixer does.
 func crossmatchFor(t testing.TB, a, b *Track) *crossmatch {
 	m := New(Options{Logger: slog.New(slog.DiscardHandler)})
-	acts, _ := m.transition(a, 0, b)
+	acts, _ := m.transition(a, 0, a.Analysis.StartOfFadeOut, b)
 	x, ok := acts[1].(*crossmatch)
 	if !ok {
 		t.Fatalf("%s → %s: no crossmatch but %s", a.ID, b.ID, acts[1].Info().Kind)

@@ -51,7 +51,7 @@ func TestMixCommand(t *testing.T) {
 	for _, in := range infos {
 		kinds = append(kinds, in.Kind)
 	}
-	want := []mix.Kind{mix.KindFadein, mix.KindPlayback, mix.KindCrossmatch, mix.KindPlayback, mix.KindFadeout}
+	want := []mix.Kind{mix.KindFadein, mix.KindPlayback, mix.KindPlayback, mix.KindCrossmatch, mix.KindPlayback, mix.KindPlayback, mix.KindFadeout}
 	if len(kinds) != len(want) {
 		t.Fatalf("plan %v, want %v", kinds, want)
 	}
