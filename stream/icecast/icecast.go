@@ -78,13 +78,14 @@ func (s *Source) Run(ctx context.Context, feed Feed) error {
 	if maxB <= 0 {
 		maxB = 30 * time.Second
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	meta := make(chan string, 1)
 	metaDone := make(chan struct{})
 	go func() {
 		defer close(metaDone)
 		s.metadataLoop(ctx, u, meta, log)
 	}()
-	defer func() { <-metaDone }()
+	defer func() { cancel(); <-metaDone }()
 
 	backoff := minB
 	for {
