@@ -176,14 +176,44 @@ func (s Spec) Truth() Truth {
 	return t
 }
 
+// Validate reports whether s can be rendered: a tempo of 20-400 BPM, a key
+// and mode in range, at least one bar, sections of known kinds, and at
+// most half an hour of sound.
+func (s Spec) Validate() error {
+	switch {
+	case !(s.Tempo >= 20 && s.Tempo <= 400):
+		return fmt.Errorf("demo: %s: tempo %v BPM out of range", s.ID, s.Tempo)
+	case s.Key < 0 || s.Key > 11 || (s.Mode != Minor && s.Mode != Major):
+		return fmt.Errorf("demo: %s: key %d mode %d out of range", s.ID, s.Key, s.Mode)
+	case !(s.Offset >= 0 && s.Offset <= 10):
+		return fmt.Errorf("demo: %s: offset %v s out of range", s.ID, s.Offset)
+	}
+	for _, sec := range s.Sections {
+		if sec.Bars < 0 || sec.Kind < Intro || sec.Kind > Outro {
+			return fmt.Errorf("demo: %s: bad section %v of %d bars", s.ID, sec.Kind, sec.Bars)
+		}
+	}
+	if s.Bars() < 1 || s.Duration() > 30*60 {
+		return fmt.Errorf("demo: %s: %d bars, %.0f s: want at least one bar and at most 30 minutes", s.ID, s.Bars(), s.Duration())
+	}
+	return nil
+}
+
 // Render synthesises the track. It takes about a second per track on one
-// core; Source caches the result.
+// core; Source caches the result. It panics if s is not valid (see
+// Validate); catalogue entries and their Short versions always are.
 func (s Spec) Render() *audio.PCM {
-	p, _ := s.render(context.Background()) // fails only when ctx is done
+	p, err := s.render(context.Background())
+	if err != nil {
+		panic(err)
+	}
 	return p
 }
 
 func (s Spec) render(ctx context.Context) (*audio.PCM, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
 	out, err := newRenderer(s).render(ctx, allLayers)
 	if err != nil {
 		return nil, err

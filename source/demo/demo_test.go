@@ -433,3 +433,36 @@ func TestBalance(t *testing.T) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	for _, s := range Catalogue() {
+		if err := s.Validate(); err != nil {
+			t.Error(err)
+		}
+		if err := s.Short(1).Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	good := Catalogue()[0]
+	bad := map[string]func(s *Spec){
+		"zero tempo":    func(s *Spec) { s.Tempo = 0 },
+		"NaN tempo":     func(s *Spec) { s.Tempo = math.NaN() },
+		"key 12":        func(s *Spec) { s.Key = 12 },
+		"mode 2":        func(s *Spec) { s.Mode = 2 },
+		"negative bars": func(s *Spec) { s.Sections = []Section{{Drop, -4}} },
+		"no bars":       func(s *Spec) { s.Sections = nil },
+		"unknown kind":  func(s *Spec) { s.Sections = []Section{{SectionKind(99), 4}} },
+		"an hour":       func(s *Spec) { s.Sections = []Section{{Drop, 2000}} },
+		"NaN offset":    func(s *Spec) { s.Offset = math.NaN() },
+	}
+	for name, f := range bad {
+		s := good
+		f(&s)
+		if err := s.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted it", name)
+		}
+		if _, err := (Source{Dir: t.TempDir()}).Load(context.Background(), s); err == nil {
+			t.Errorf("%s: Load accepted it", name)
+		}
+	}
+}
