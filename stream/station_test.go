@@ -534,3 +534,25 @@ func TestHeadRequest(t *testing.T) {
 		t.Errorf("HEAD: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestLostConnectionFreed(t *testing.T) {
+	ts := start(t, &sine{freq: 440}, Options{})
+	ts.waitPCM(t, 60)
+	ts.clock.Step(t, time.Second, ts.batch())
+	l := ts.listen(t, "/all.mp3", nil, false)
+	l.waitBytes(t, 1)
+	if n := ts.Status().Listeners; n != 1 {
+		t.Fatalf("%d listeners", n)
+	}
+	l.conn.Close()
+	for i := 0; ts.Status().Listeners != 0; i++ {
+		if i > 100 {
+			t.Fatal("closed listener still counted")
+		}
+		ts.clock.Step(t, ts.batch(), ts.batch())
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := value(t, ts.m.disconnects.WithLabelValues("all", "gone")); n != 1 {
+		t.Errorf("disconnects{gone} = %v, want 1", n)
+	}
+}
