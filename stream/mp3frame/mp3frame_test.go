@@ -225,3 +225,17 @@ func FuzzFrames(f *testing.F) {
 		IsInfo(data)
 	})
 }
+
+func BenchmarkSplitter(b *testing.B) {
+	data := readFile(b, "testdata/tone128.mp3")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	var s Splitter
+	for b.Loop() {
+		for off := 0; off < len(data); off += 1000 {
+			s.Write(data[off:min(off+1000, len(data))])
+			for _, ok := s.Next(); ok; _, ok = s.Next() {
+			}
+		}
+	}
+}
