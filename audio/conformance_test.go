@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/foreverfm/forever/audio/internal/mpa"
 )
 
 // sharedDir finds ../shared next to the module root, or "" without it.
@@ -59,36 +61,11 @@ func psnr(got []int16, want []int16) float64 {
 	return 10 * math.Log10(32767.0*32767.0*float64(len(want))/se)
 }
 
-// conformanceFloor records what this package achieves on each minimp3
-// stream with go-mp3 v0.3.4, so that the test fails on a regression: the
-// PSNR (dB) must not drop more than 0.5 dB below the floor, or
-// "error"/"pass-empty" must not change. Streams not listed must pass
-// (> 96 dB). Update the table when the decoder improves.
-var conformanceFloor = map[string]string{
-	"M2L3_bitrate_16_all": "95.1",
-	"M2L3_bitrate_22_all": "95.0", // 22.05 kHz: reframed around go-mp3's frame-length bug
-	"M2L3_bitrate_24_all": "95.1",
-	"M2L3_compl24":        "93.9",
-	"M2L3_noise":          "94.2", // 22.05 kHz: reframed
-	"l3-compl":            "94.1",
-	"l3-he_32khz":         "94.0",
-	"l3-he_44khz":         "94.0",
-	"l3-he_48khz":         "94.0",
-	"l3-he_free":          "error", // free format unsupported by go-mp3
-	"l3-he_mode":          "20.4",  // mono/stereo switches
-	"l3-hecommon":         "25.0",  // a frame go-mp3 refuses is concealed
-	"l3-nonstandard-compl-sideinfo-bigvalues": "29.3", // corrupt side info; bad frames concealed
-	"l3-nonstandard-compl-sideinfo-blocktype": "22.2",
-	"l3-nonstandard-compl-sideinfo-size":      "20.7",
-	"l3-nonstandard-he_44_48khz":              "94.0",
-	"l3-nonstandard-sin1k0db_lame_vbrtag":     "95.7",
-	"l3-si":                                   "94.0",
-	"l3-si_block":                             "93.4",
-	"l3-si_huff":                              "93.2",
-	"l3-sin1k0db":                             "48.8",
-	"l3-test45":                               "error", // 22.05 kHz with too many full top-bitrate frames to reframe
-	"l3-test46":                               "error", // 22.05 kHz with too many full top-bitrate frames to reframe
-}
+// conformanceFloor records streams that do not pass (> 96 dB), with the
+// PSNR (dB) they must not drop more than 0.5 dB below, or "error" for a
+// stream that must keep failing cleanly, so that the test fails on a
+// regression. Streams not listed must pass. Every stream passes now.
+var conformanceFloor = map[string]string{}
 
 // TestMinimp3Conformance decodes every minimp3 conformance stream at its
 // own rate and channel count and compares it with the reference PCM. A
@@ -144,12 +121,18 @@ func TestMinimp3Conformance(t *testing.T) {
 			}
 			note = err.Error()
 		default:
-			ch := 2
-			if s.first.Channels == 1 {
-				ch = 1
-			}
+			// minimp3 writes each frame with its own channel count
+			// (l3-he_mode switches between mono and stereo). Where no
+			// frame was dropped, the output maps onto the frames.
+			spf := s.first.SamplesPerFrame()
+			mapped := len(n.samples) == 2*spf*len(s.offsets)
 			got := make([]int16, 0, len(n.samples))
 			for i := 0; i+1 < len(n.samples); i += 2 {
+				ch := s.first.Channels
+				if mapped {
+					h, _ := mpa.ParseHeader(data[s.offsets[i/2/spf]:])
+					ch = h.Channels
+				}
 				for c := range ch {
 					v := math.Round(float64(n.samples[i+c]) * 32768)
 					got = append(got, int16(max(-32768, min(32767, v))))

@@ -2,7 +2,6 @@ package lame
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"math"
@@ -12,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/audio/internal/mp3"
 	"github.com/foreverfm/forever/audio/internal/mpa"
-	"github.com/hajimehoshi/go-mp3"
 )
 
 // clicks returns PCM of the given length with a quiet tone bed and sharp
@@ -129,9 +128,9 @@ func TestStreamTiming(t *testing.T) {
 	}
 }
 
-// TestDecoderDelay measures go-mp3's own delay: the offset of the raw,
-// untrimmed decode of an untagged stream, less LAME's encoder delay. The
-// audio package trims this figure (529) from every MP3.
+// TestDecoderDelay measures the MP3 decoder's own delay: the offset of
+// the raw, untrimmed decode of every frame of the stream, less LAME's
+// encoder delay. The audio package trims this figure (529) from every MP3.
 func TestDecoderDelay(t *testing.T) {
 	p, at := clicks(4, 3)
 	var b bytes.Buffer
@@ -140,18 +139,20 @@ func TestDecoderDelay(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := mp3.NewDecoder(bytes.NewReader(b.Bytes()))
-	if err != nil {
-		t.Fatal(err)
+	var d mp3.Decoder
+	var raw []float32
+	data := b.Bytes()
+	for off := mpa.Sync(data, 0); off >= 0 && off < len(data); {
+		h, err := mpa.ParseHeader(data[off:])
+		if err != nil || off+h.FrameSize() > len(data) {
+			t.Fatalf("frame at %d: %v", off, err)
+		}
+		if raw, err = d.DecodeFrame(data[off:off+h.FrameSize()], raw); err != nil {
+			t.Fatalf("frame at %d: %v", off, err)
+		}
+		off += h.FrameSize()
 	}
-	raw, err := io.ReadAll(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := audio.NewPCM(len(raw) / 4)
-	for i := range q.Samples {
-		q.Samples[i] = float32(int16(binary.LittleEndian.Uint16(raw[2*i:]))) / 32768
-	}
+	q := &audio.PCM{Samples: raw}
 	// Clicks are found by their envelope peak, a few samples after
 	// onset in both signals; compare against the 0-delay reference.
 	ref := findClicks(t, p, at, 0)
@@ -159,7 +160,7 @@ func TestDecoderDelay(t *testing.T) {
 	for i := range errs {
 		errs[i] -= ref[i]
 	}
-	t.Logf("raw go-mp3 offset = %d (LAME encoder delay) + 529 + %v", EncoderDelay, errs)
+	t.Logf("raw decoder offset = %d (LAME encoder delay) + 529 + %v", EncoderDelay, errs)
 	if maxAbs(errs) > 2 {
 		t.Errorf("decoder delay differs from 529 by %v samples", errs)
 	}
