@@ -458,11 +458,9 @@ func (r *renderer) harmony() {
 			if bi.kind == Intro {
 				vel = 0.2 + 0.8*float64(bi.pos-bi.n/2+1)/float64(bi.n-bi.n/2)
 			}
-			for i, m := range chord {
-				r.play(&r.pad, note{midi: float64(m), start: frameAt(r.stepTime(b, 0)),
-					hold: r.stepFrames(barLen*float64(span) - 1), vel: vel, pan: 0.15 * float64(i-1),
-					rev: 0.35, dly: 0, cut0: padCut(bi, 0), cut1: padCut(bi, float64(span))})
-			}
+			r.play(&r.pad, note{chord: chord, start: frameAt(r.stepTime(b, 0)),
+				hold: r.stepFrames(barLen*float64(span) - 1), vel: vel,
+				rev: 0.35, dly: 0, cut0: padCut(bi, 0), cut1: padCut(bi, float64(span))})
 		}
 		if stabs {
 			steps := []int{3, 6, 10, 14}
@@ -473,12 +471,13 @@ func (r *renderer) harmony() {
 			if bi.kind == Drop {
 				cut = 1.6
 			}
+			up := make([]int, len(chord))
+			for i, m := range chord {
+				up[i] = m + 12
+			}
 			for _, s := range steps {
-				for i, m := range chord {
-					r.play(&stabPatch, note{midi: float64(m + 12), start: frameAt(r.stepTime(b, s)),
-						hold: r.stepFrames(1), vel: 0.8, pan: 0.2 * float64(i-1), rev: 0.2, dly: 0.15,
-						cut0: cut, cut1: cut})
-				}
+				r.play(&stabPatch, note{chord: up, start: frameAt(r.stepTime(b, s)),
+					hold: r.stepFrames(1), vel: 0.8, rev: 0.2, dly: 0.15, cut0: cut, cut1: cut})
 			}
 		}
 		if st.arp && (bi.kind == Chorus && bi.pos >= bi.n/2 || bi.kind == Breakdown || bi.kind == Drop) {
@@ -551,10 +550,8 @@ func (r *renderer) ending() {
 	r.play(&r.bass, note{midi: float64(r.tonicNear(33)), start: start, hold: int(0.8 * sr), vel: 0.9})
 	end := r.pad
 	end.release, end.duck = 2.5, false
-	for i, m := range r.voicing(0, 63, false) {
-		r.play(&end, note{midi: float64(m), start: start, hold: int(0.4 * sr), vel: 0.9,
-			pan: 0.15 * float64(i-1), rev: 0.4, cut0: 1.2, cut1: 1.2})
-	}
+	r.play(&end, note{chord: r.voicing(0, 63, false), start: start, hold: int(0.4 * sr), vel: 0.9,
+		rev: 0.4, cut0: 1.2, cut1: 1.2})
 }
 
 // mixdown runs the delay and reverb, then sets the level: measured

@@ -25,7 +25,7 @@ import (
 // synthVersion changes whenever the synthesiser's output changes, so that
 // stale cache files are never mistaken for current ones. Any change to a
 // Spec changes its fingerprint as well.
-const synthVersion = 4
+const synthVersion = 5
 
 // Source offers the demo catalogue as a source.Source. Tracks are
 // rendered on first Open and cached on disk as raw float32, so later runs

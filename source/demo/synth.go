@@ -183,7 +183,11 @@ type patch struct {
 
 // note is one scheduled event for a patch.
 type note struct {
-	midi       float64
+	midi float64
+	// chord, when set, replaces midi: its notes sound together through one
+	// envelope and one filter, which is both how a paraphonic synth
+	// voices a chord and a third of the work.
+	chord      []int
 	start      int // frame
 	hold       int // frames until release
 	vel        float64
@@ -192,6 +196,9 @@ type note struct {
 	cut0, cut1 float64 // cutoff multipliers at note start and at release
 }
 
+// maxVoices is the most notes a chord note may hold.
+const maxVoices = 6
+
 const block = 32 // frames per block: filter, vibrato and cutoff update at this rate
 
 // play renders n through p into the renderer's buses.
@@ -199,9 +206,19 @@ func (r *renderer) play(p *patch, n note) {
 	if n.start >= r.frames || n.vel <= 0 {
 		return
 	}
-	f := midiHz(n.midi)
+	var freqs [maxVoices]float64
+	nv := 1
+	freqs[0] = midiHz(n.midi)
+	if len(n.chord) > 0 {
+		nv = min(len(n.chord), maxVoices)
+		for v := range nv {
+			freqs[v] = midiHz(float64(n.chord[v]))
+		}
+	}
 	oscs := max(1, min(p.oscs, 3))
-	var ratio, dts, phs [3]float64
+	var ratio [3]float64
+	var dts, phs [maxVoices][3]float64
+	var subDt, subPh [maxVoices]float64
 	for i := range oscs {
 		c := 0.0
 		switch i {
@@ -211,11 +228,14 @@ func (r *renderer) play(p *patch, n note) {
 			c = p.detune
 		}
 		ratio[i] = math.Exp2(c / 1200)
-		dts[i] = f * ratio[i] / sr
-		phs[i] = r.rng.Float64()
 	}
-	subDt := f / 2 / sr
-	subPh := 0.0
+	for v := range nv {
+		for i := range oscs {
+			dts[v][i] = freqs[v] * ratio[i] / sr
+			phs[v][i] = r.rng.Float64()
+		}
+		subDt[v] = freqs[v] / 2 / sr
+	}
 	stereo := oscs > 1 && p.width > 0
 	// Centre oscillator in both channels, the outer two leaning apart.
 	wOut, wIn := (1+p.width)/2, (1-p.width)/2
@@ -243,6 +263,8 @@ func (r *renderer) play(p *patch, n note) {
 	velOpen := 0.5 + 0.5*n.vel
 	vibPh := 0.0
 	var buf [4][block]float64
+	var tmp [block]float64
+	sends := n.rev != 0 || n.dly != 0
 	out, rev, dly, duck := r.out, r.rev, r.dly, r.duck
 	for b0 := n.start; b0 < end; b0 += block {
 		m := min(block, end-b0)
@@ -258,15 +280,29 @@ func (r *renderer) play(p *patch, n note) {
 			v := math.Exp2(depth * sin2pi(vibPh) / 1200)
 			vibPh += 5.5 * block / sr
 			vibPh -= math.Floor(vibPh)
-			for j := range oscs {
-				dts[j] = f * v * ratio[j] / sr
+			for u := range nv {
+				for j := range oscs {
+					dts[u][j] = freqs[u] * v * ratio[j] / sr
+				}
 			}
 		}
 		for j := range oscs {
-			fill(p.wave, &phs[j], dts[j], buf[j][:m])
+			fill(p.wave, &phs[0][j], dts[0][j], buf[j][:m])
+			for u := 1; u < nv; u++ {
+				fill(p.wave, &phs[u][j], dts[u][j], tmp[:m])
+				for i, x := range tmp[:m] {
+					buf[j][i] += x
+				}
+			}
 		}
 		if p.sub > 0 {
-			fill(sineWave, &subPh, subDt, buf[3][:m])
+			fill(sineWave, &subPh[0], subDt[0], buf[3][:m])
+			for u := 1; u < nv; u++ {
+				fill(sineWave, &subPh[u], subDt[u], tmp[:m])
+				for i, x := range tmp[:m] {
+					buf[3][i] += x
+				}
+			}
 		}
 		for i := range m {
 			k := k0 + i
@@ -309,9 +345,11 @@ func (r *renderer) play(p *patch, n note) {
 			}
 			out[2*fi] += float32(yl * gl)
 			out[2*fi+1] += float32(yr * gr)
-			mono := 0.5 * (yl + yr)
-			rev[fi] += float32(mono * n.rev)
-			dly[fi] += float32(mono * n.dly)
+			if sends {
+				mono := 0.5 * (yl + yr)
+				rev[fi] += float32(mono * n.rev)
+				dly[fi] += float32(mono * n.dly)
+			}
 		}
 		if k0 >= n.hold && env < 1e-4 {
 			break // released and inaudible
