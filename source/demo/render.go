@@ -271,7 +271,7 @@ func (r *renderer) drums() {
 		}
 		if hats {
 			for _, h := range closed {
-				if slices_contains(opens, h.step) {
+				if hasStep(opens, h.step) {
 					continue
 				}
 				// Humanise the hats between the beats only: onsets on
@@ -290,7 +290,7 @@ func (r *renderer) drums() {
 	}
 }
 
-func slices_contains(hs []hitStep, step int) bool {
+func hasStep(hs []hitStep, step int) bool {
 	for _, h := range hs {
 		if h.step == step {
 			return true
