@@ -152,6 +152,7 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, off int) (reason string) {
 	o := l.output
 	maxLag := int64(len(o.ring.chunks) - 1)
+	sent := s.m.bytes.WithLabelValues(o.Name) // looked up once, not per write
 	untilMeta := s.opt.MetaInt
 	var lastMeta []byte
 	var chunks []*Chunk
@@ -209,7 +210,7 @@ func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, o
 			return "gone"
 		}
 		l.bytes.Add(int64(n))
-		s.m.bytes.WithLabelValues(o.Name).Add(float64(n))
+		sent.Add(float64(n))
 		pos = head
 		l.pos.Store(pos)
 		clear(chunks) // let old chunks go
