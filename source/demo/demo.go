@@ -200,9 +200,9 @@ func (s Spec) Validate() error {
 }
 
 // Render synthesises the track, at roughly 250 times real time on one
-// core (under a second for a 3-minute track); Source caches the result. It panics if s is not valid (see
-// Validate); catalogue entries, and their Short(n) versions for n >= 1,
-// always are.
+// core (under a second for a 3-minute track); Source caches the result.
+// It panics if s is not valid (see Validate); catalogue entries, and their
+// Short(n) versions for n >= 1, always are.
 func (s Spec) Render() *audio.PCM {
 	p, err := s.render(context.Background())
 	if err != nil {
