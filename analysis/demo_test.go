@@ -64,8 +64,31 @@ func TestDemoCatalogue(t *testing.T) {
 	}
 	var tempoOK, keyOK, downOK int
 	var fsum float64
+	var bHit, bAll, brk int
 	for _, r := range res {
 		a, tr := r.a, r.truth
+		// Section boundaries: true inner boundaries found within 4 s.
+		for _, bt := range tr.Sections[1 : len(tr.Sections)-1] {
+			bAll++
+			for _, s := range a.Sections[1:] {
+				if math.Abs(s.Start-bt) <= 4 {
+					bHit++
+					break
+				}
+			}
+		}
+		// The breakdown's middle lies in a section labelled breakdown.
+		for i, l := range tr.Labels {
+			if l != "breakdown" {
+				continue
+			}
+			mid := (tr.Sections[i] + tr.Sections[i+1]) / 2
+			for _, s := range a.Sections {
+				if s.Start <= mid && mid < s.End() && s.Label == "breakdown" {
+					brk++
+				}
+			}
+		}
 		f := fMeasure(tr.Beats, starts(a.Beats))
 		fd := fMeasure(tr.Downbeats, starts(a.Bars))
 		ok := math.Abs(a.Tempo-tr.Tempo) <= 0.04*tr.Tempo
@@ -85,6 +108,10 @@ func TestDemoCatalogue(t *testing.T) {
 	}
 	t.Logf("tempo within 4%%: %d/%d, mean beat F %.3f, downbeats F>0.8: %d/%d, key: %d/%d",
 		tempoOK, len(res), fsum/float64(len(res)), downOK, len(res), keyOK, len(res))
+	t.Logf("section boundaries within 4 s: %d/%d; breakdowns labelled: %d/%d", bHit, bAll, brk, len(res))
+	if bHit*2 < bAll {
+		t.Errorf("only %d of %d section boundaries found", bHit, bAll)
+	}
 	n := len(res)
 	if tempoOK < n-1 || fsum/float64(n) < 0.85 || downOK < n-3 || keyOK < n-3 {
 		t.Errorf("demo accuracy below the bar: tempo %d/%d, beat F %.3f, downbeats %d/%d, key %d/%d",

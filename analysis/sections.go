@@ -11,11 +11,12 @@ import (
 // and after a moment differ. Boundaries snap to the nearest bar.
 
 const (
-	minSection  = 8.0  // seconds: no section is shorter
-	kernelHalf  = 8.0  // seconds each side of a candidate boundary
-	maxBlocks   = 4000 // blocks cap; long tracks get longer blocks
-	fadeDropDB  = 10.0 // a fade starts/ends this far below the track's level
-	sectionDrop = 3.0  // dB below the track that makes an intro/outro/breakdown
+	minSection        = 8.0  // seconds: no section is shorter
+	minTypicalSection = 15.0 // seconds: at most duration/this boundaries
+	kernelHalf        = 8.0  // seconds each side of a candidate boundary
+	maxBlocks         = 4000 // blocks cap; long tracks get longer blocks
+	fadeDropDB        = 10.0 // a fade starts/ends this far below the track's level
+	sectionDrop       = 3.0  // dB below the track that makes an intro/outro/breakdown
 )
 
 // blockFeatures averages frames into blocks of bl frames: 12 timbre
@@ -132,7 +133,7 @@ func sectionize(f *features, a *Analysis) []Section {
 	for _, v := range nov {
 		ss += (v - mean) * (v - mean)
 	}
-	th := mean + 0.5*math.Sqrt(ss/float64(len(nov)))
+	th := mean + 0.25*math.Sqrt(ss/float64(len(nov)))
 	type cand struct {
 		t, v float64
 	}
@@ -167,7 +168,11 @@ func sectionize(f *features, a *Analysis) []Section {
 		top = cands[0].v
 	}
 	bounds := []cand{{t: 0, v: top}}
+	maxBounds := int(f.duration / minTypicalSection)
 	for _, c := range cands {
+		if len(bounds) > maxBounds {
+			break
+		}
 		t := snapToBar(c.t, a.Bars)
 		if t < minSection || f.duration-t < minSection {
 			continue
