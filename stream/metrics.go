@@ -13,6 +13,7 @@ type metrics struct {
 	bytes        *prometheus.CounterVec
 	disconnects  *prometheus.CounterVec
 	drift        prometheus.Gauge
+	driftEvents  prometheus.Counter
 	starvation   prometheus.Counter
 	silence      prometheus.Counter
 	encode       prometheus.Histogram
@@ -36,6 +37,9 @@ func newMetrics(reg prometheus.Registerer, s *Station) *metrics {
 		drift: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "forever_stream_drift_seconds", Help: "How far the clock was behind the wall clock at its last tick, beyond one batch.",
 		}),
+		driftEvents: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forever_stream_drift_compensations_total", Help: "Times the clock was late beyond the drift limit and caught up at once.",
+		}),
 		starvation: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forever_stream_starvation_events_total", Help: "Times the PCM source ran dry and silence was sent.",
 		}),
@@ -50,7 +54,7 @@ func newMetrics(reg prometheus.Registerer, s *Station) *metrics {
 			Name: "forever_stream_encode_errors_total", Help: "Encoder failures and stalls bridged with silent frames.",
 		}),
 	}
-	reg.MustRegister(m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.starvation, m.silence, m.encode, m.encodeErrors)
+	reg.MustRegister(m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors)
 	for _, o := range s.opt.Outputs {
 		m.listeners.WithLabelValues(o.Name)
 		m.frames.WithLabelValues(o.Name)

@@ -315,6 +315,8 @@ func (s *Station) Run(ctx context.Context) error {
 	start := s.start
 	s.mu.Unlock()
 	var sent int64
+	var lastDriftLog time.Time
+	quiet := 0 // drift compensations since the last log line
 	for {
 		elapsed := clock.Now().Sub(start)
 		due := int64(elapsed.Seconds() * SampleRate / FrameSamples)
@@ -323,8 +325,15 @@ func (s *Station) Run(ctx context.Context) error {
 			n := min(behind, batch)
 			late := time.Duration(behind-batch) * FrameDuration
 			if late > s.opt.DriftLimit {
-				s.log.Warn(fmt.Sprintf("Queue %s drifting by %d ms. Compensating...", s.queue, late.Milliseconds()),
-					"queue", s.queue, "drift", late)
+				// On an overloaded machine this happens every few
+				// ticks; say so at most every ten seconds.
+				if now := clock.Now(); now.Sub(lastDriftLog) >= 10*time.Second || quiet == 0 {
+					s.log.Warn(fmt.Sprintf("Queue %s drifting by %d ms. Compensating...", s.queue, late.Milliseconds()),
+						"queue", s.queue, "drift", late, "since_last_log", quiet)
+					lastDriftLog, quiet = now, 0
+				}
+				quiet++
+				s.m.driftEvents.Inc()
 				n = behind
 			}
 			s.m.drift.Set(max(late, 0).Seconds())
