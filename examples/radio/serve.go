@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -282,7 +283,7 @@ func stationAction(info mix.Info) stream.Action {
 }
 
 func trackInfo(id, title, artist, src string, a *analysis.Analysis) stream.TrackInfo {
-	ti := stream.TrackInfo{ID: id, Title: title, Artist: artist, Source: src}
+	ti := stream.TrackInfo{ID: id, Title: title, Artist: artist, Source: publicSource(id, src)}
 	if a != nil {
 		ti.Tempo = a.Tempo
 		ti.Key = analysis.KeyName(a.Key, a.Mode)
@@ -310,4 +311,14 @@ func (pp *pcmPipe) set(p *mix.Player) {
 func (pp *pcmPipe) Read(dst []float32) (int, error) {
 	<-pp.ready
 	return pp.p.Read(dst)
+}
+
+// publicSource is what listeners are told of where a track came from: a
+// URL as it is, but for a local file only its ID (its path inside the
+// music folder), never where the server keeps it.
+func publicSource(id, src string) string {
+	if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {
+		return src
+	}
+	return id
 }
