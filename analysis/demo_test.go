@@ -65,6 +65,8 @@ func TestDemoCatalogue(t *testing.T) {
 	var tempoOK, keyOK, downOK int
 	var fsum float64
 	var bHit, bAll, brk int
+	var offSum float64 // signed error of matched beats
+	var offN int
 	for _, r := range res {
 		a, tr := r.a, r.truth
 		// Section boundaries: true inner boundaries found within 4 s.
@@ -90,6 +92,14 @@ func TestDemoCatalogue(t *testing.T) {
 			}
 		}
 		f := fMeasure(tr.Beats, starts(a.Beats))
+		for _, q := range a.Beats {
+			for _, rb := range tr.Beats {
+				if d := q.Start - rb; math.Abs(d) < 0.07 {
+					offSum += d
+					offN++
+				}
+			}
+		}
 		fd := fMeasure(tr.Downbeats, starts(a.Bars))
 		ok := math.Abs(a.Tempo-tr.Tempo) <= 0.04*tr.Tempo
 		if ok {
@@ -108,6 +118,10 @@ func TestDemoCatalogue(t *testing.T) {
 	}
 	t.Logf("tempo within 4%%: %d/%d, mean beat F %.3f, downbeats F>0.8: %d/%d, key: %d/%d",
 		tempoOK, len(res), fsum/float64(len(res)), downOK, len(res), keyOK, len(res))
+	t.Logf("mean signed beat error %+.1f ms over %d matched beats", 1000*offSum/float64(max(offN, 1)), offN)
+	if off := offSum / float64(max(offN, 1)); math.Abs(off) > 0.005 {
+		t.Errorf("beats are %+.1f ms off on average; a mixer needs them within 5 ms", 1000*off)
+	}
 	t.Logf("section boundaries within 4 s: %d/%d; breakdowns labelled: %d/%d", bHit, bAll, brk, len(res))
 	if bHit*2 < bAll {
 		t.Errorf("only %d of %d section boundaries found", bHit, bAll)
