@@ -153,6 +153,7 @@ func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, o
 	o := l.output
 	maxLag := int64(len(o.ring.chunks) - 1)
 	sent := s.m.bytes.WithLabelValues(o.Name) // looked up once, not per write
+	l.pos.Store(pos)
 	untilMeta := s.opt.MetaInt
 	var lastMeta []byte
 	var chunks []*Chunk
