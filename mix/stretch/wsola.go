@@ -58,7 +58,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-
 // A Stretcher renders a span of stereo input through a time map. It is not
 // safe for concurrent use.
 type Stretcher struct {
