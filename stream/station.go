@@ -321,6 +321,17 @@ func (s *Station) Run(ctx context.Context) error {
 		elapsed := clock.Now().Sub(start)
 		due := int64(elapsed.Seconds() * SampleRate / FrameSamples)
 		behind := due - sent
+		if late := time.Duration(behind-batch) * FrameDuration; late > s.opt.Backlog {
+			// Stopped for longer than listeners can be behind (the
+			// machine slept, say): catching up would only cut them all.
+			// Move the clock instead.
+			s.log.Warn(fmt.Sprintf("Queue %s stalled for %d ms; skipping ahead", s.queue, late.Milliseconds()), "queue", s.queue)
+			start = start.Add(late)
+			s.mu.Lock()
+			s.start = s.start.Add(late)
+			s.mu.Unlock()
+			behind = batch
+		}
 		if behind > 0 {
 			n := min(behind, batch)
 			late := time.Duration(behind-batch) * FrameDuration

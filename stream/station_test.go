@@ -239,6 +239,16 @@ func TestDriftCompensation(t *testing.T) {
 	if d := value(t, ts.m.drift); d < 2.5 {
 		t.Errorf("drift gauge %.2f s, want about 2.8", d)
 	}
+	// A stall longer than the backlog moves the clock rather than
+	// flooding listeners with audio they would be cut for.
+	before := ts.outputs[0].ring.headFrames()
+	ts.clock.Step(t, time.Minute, time.Hour)
+	if !strings.Contains(ts.logs.String(), "skipping ahead") {
+		t.Error("no log line for the long stall")
+	}
+	if got := ts.outputs[0].ring.headFrames() - before; got > int64(ts.opt.BatchFrames) {
+		t.Errorf("released %d frames after a one-minute stall, want one batch", got)
+	}
 }
 
 func TestActionsAndICYTitles(t *testing.T) {
