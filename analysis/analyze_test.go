@@ -23,6 +23,12 @@ import (
 // non-zero, makes the tempo wander sinusoidally by that fraction over the
 // track, like a live band. It returns the audio and the true beat times.
 func song(bpm float64, key int, seconds, drift float64, seed uint64) (*audio.PCM, []float64) {
+	return songIn(4, bpm, key, seconds, drift, seed)
+}
+
+// songIn is song in bars of meter beats: for 3, a waltz with the kick on
+// the downbeat and the snare on beats 2 and 3.
+func songIn(meter int, bpm float64, key int, seconds, drift float64, seed uint64) (*audio.PCM, []float64) {
 	const sr = audio.SampleRate
 	n := int(seconds * sr)
 	p := audio.NewPCM(n)
@@ -61,22 +67,21 @@ func song(bpm float64, key int, seconds, drift float64, seed uint64) (*audio.PCM
 		if b+1 < len(beats) {
 			next = beats[b+1]
 		}
-		switch b % 4 {
-		case 0, 2:
+		if k := b % meter; k == 0 || (meter == 4 && k == 2) {
 			add(bt, 0.4, 0.8, kick)
-		case 1, 3:
+		} else {
 			add(bt, 0.2, 0.35, noise(25))
 		}
 		add(bt, 0.05, 0.12, noise(80))
 		add((bt+next)/2, 0.05, 0.08, noise(80))
-		deg := prog[(b/4)%4]
+		deg := prog[(b/meter)%4]
 		root := float64(key+major[deg]) + 36 // MIDI, C2 = 36
 		add(bt, 0.3, 0.3, tone(440*math.Pow(2, (root-69)/12), 6))
-		if b%4 == 0 {
+		if b%meter == 0 {
 			for k := 0; k < 3; k++ {
 				d := deg + 2*k
 				m := float64(key+major[d%7]+12*(d/7)) + 60
-				add(bt, 4*(next-bt), 0.08, tone(440*math.Pow(2, (m-69)/12), 0.7))
+				add(bt, float64(meter)*(next-bt), 0.08, tone(440*math.Pow(2, (m-69)/12), 0.7))
 			}
 		}
 	}
@@ -258,6 +263,24 @@ func TestSynthetic(t *testing.T) {
 				t.Errorf("%.0f BPM: key %d mode %d, want %d major", c.bpm, a.Key, a.Mode, c.key)
 			}
 		})
+	}
+}
+
+func TestWaltz(t *testing.T) {
+	p, beats := songIn(3, 150, 7, 30, 0, 3)
+	a, err := analysis.Analyze(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProperties(t, a)
+	var downbeats []float64
+	for i := 0; i < len(beats); i += 3 {
+		downbeats = append(downbeats, beats[i])
+	}
+	f := fMeasure(downbeats, starts(a.Bars))
+	t.Logf("waltz: tempo %.2f, %d/4 (conf %.2f), downbeat F %.3f", a.Tempo, a.TimeSignature, a.TimeSignatureConfidence, f)
+	if a.TimeSignature != 3 || f < 0.9 || math.Abs(a.Tempo-150) > 6 {
+		t.Errorf("waltz at 150 BPM: tempo %.2f, %d beats to the bar, downbeat F %.3f", a.Tempo, a.TimeSignature, f)
 	}
 }
 
