@@ -105,6 +105,9 @@ func TestDemoCatalogue(t *testing.T) {
 		if ok {
 			tempoOK++
 		}
+		if a.TimeSignature != tr.TimeSignature {
+			t.Errorf("%s: %d beats to the bar, want %d", r.spec.ID, a.TimeSignature, tr.TimeSignature)
+		}
 		if a.Key == tr.Key && a.Mode == tr.Mode {
 			keyOK++
 		}
