@@ -451,15 +451,27 @@ func (d *Decoder) reorder(xr *[576]float32, short []uint8, start int) {
 	}
 }
 
+// imdct36 is the 36-point IMDCT of x, windowed by win. Its outputs
+// y[i] = sum_k x[k] cos(pi/72 (2i+19)(2k+1)) are the 18-point DCT-IV
+// c(u) = sum_k x[k] cos(pi/72 (2u+1)(2k+1)) at u = i+9, extended by
+// c(35-u) = -c(u) and c(36+u) = -c(u).
 func imdct36(x []float32, y *[36]float32, win *[36]float32) {
 	x = x[:18]
-	for i := range 36 {
-		c := &imdctLong[i]
+	var c [18]float32
+	for u := range 18 {
+		row := &dct4x18[u]
 		var s float32
 		for k, v := range x {
-			s += v * c[k]
+			s += v * row[k]
 		}
-		y[i] = s * win[i]
+		c[u] = s
+	}
+	for i := range 9 {
+		y[i] = c[i+9] * win[i]
+		y[27+i] = -c[i] * win[27+i]
+	}
+	for i := 9; i < 27; i++ {
+		y[i] = -c[26-i] * win[i]
 	}
 }
 

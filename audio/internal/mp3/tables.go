@@ -125,14 +125,12 @@ var pow43 [8207]float32
 
 // Hybrid filterbank constants.
 var (
-	imdctLong  [36][18]float32 // cos(pi/72 (2i+1+18)(2k+1))
+	dct4x18    [18][18]float32 // cos(pi/72 (2u+1)(2k+1)), a DCT-IV
 	imdctShort [12][6]float32  // cos(pi/24 (2i+1+6)(2k+1))
 	// windows by block type; short uses windows[2][:12].
 	windows [4][36]float32
 	// alias butterflies.
 	aliasCS, aliasCA [8]float32
-	// dct32 is the matrix of the 32-point DCT-II the synthesis uses.
-	dct32 [32][32]float32
 )
 
 func init() {
@@ -149,9 +147,9 @@ func init() {
 	for i := range pow43 {
 		pow43[i] = float32(math.Pow(float64(i), 4.0/3))
 	}
-	for i := range 36 {
+	for u := range 18 {
 		for k := range 18 {
-			imdctLong[i][k] = float32(math.Cos(math.Pi / 72 * float64((2*i+1+18)*(2*k+1))))
+			dct4x18[u][k] = float32(math.Cos(math.Pi / 72 * float64((2*u+1)*(2*k+1))))
 		}
 	}
 	for i := range 12 {
@@ -191,10 +189,5 @@ func init() {
 		d := math.Sqrt(1 + c*c)
 		aliasCS[i] = float32(1 / d)
 		aliasCA[i] = float32(c / d)
-	}
-	for n := range 32 {
-		for k := range 32 {
-			dct32[n][k] = float32(math.Cos(math.Pi / 64 * float64(n*(2*k+1))))
-		}
 	}
 }
