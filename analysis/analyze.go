@@ -82,7 +82,7 @@ func rhythm(f *features, a *Analysis) {
 	if conf == 0 {
 		return // no pulse at all: silence or a lone event
 	}
-	env := f.onset
+	env := beatEnvelope(f, beatMix)
 	per := localPeriods(env, periodOf(bpm))
 	frames := trackBeats(env, per)
 	factor, parity := metricalLevel(f.lowMid, frames, bpm)
@@ -207,3 +207,39 @@ func loudness(ctx context.Context, p *audio.PCM) (lufs, peak float64, err error)
 	}
 	return max(m.Integrated(), AbsoluteGate), max(m.TruePeak(), AbsoluteGate), nil
 }
+
+// beatEnvelope mixes the log-flux onset envelope with the energy flux,
+// each scaled to unit RMS, for the beat tracker.
+func beatEnvelope(f *features, w float64) []float32 {
+	if w == 0 {
+		return f.onset
+	}
+	ef := energyFlux(f)
+	a, b := rms(f.onset), rms(ef)
+	env := make([]float32, f.n)
+	for i := range env {
+		var v float64
+		if a > 0 {
+			v += (1 - w) * float64(f.onset[i]) / a
+		}
+		if b > 0 {
+			v += w * float64(ef[i]) / b
+		}
+		env[i] = float32(v)
+	}
+	return env
+}
+
+func rms(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	if len(x) == 0 {
+		return 0
+	}
+	return math.Sqrt(s / float64(len(x)))
+}
+
+// beatMix is the weight of the energy flux in the beat envelope.
+const beatMix = 0.5

@@ -21,7 +21,10 @@
 //   - Tempo: the autocorrelation of the onset envelope, read at each
 //     candidate period with a little support from twice and half the period,
 //     times a log-Gaussian prior around 120 BPM (half an octave wide).
-//   - Beats: dynamic programming after Ellis (2007), with a local period
+//   - Beats: dynamic programming after Ellis (2007) on an envelope that
+//     mixes the log-mel flux with a compressed linear energy flux (led by
+//     the loudest events, the kick and snare, so that a busy syncopated bass
+//     line does not pull the beat onto the off-beat), with a local period
 //     per frame taken from the autocorrelation of an 8-second window, so that
 //     the beat follows the few-percent drift of live playing. The metrical
 //     level is then checked on the beats themselves: if every other beat is

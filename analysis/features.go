@@ -357,3 +357,29 @@ func subtractLocalMean(x []float32, r int) {
 		x[i] = float32(max(v, 0))
 	}
 }
+
+// energyFlux is the onset envelope of loud events: the rectified increase
+// of linear band power, cube-root compressed. Where the log flux hears
+// every event alike, this one is led by the loudest, usually the kick and
+// snare that carry the beat, not the off-beat bass and chords of a busy,
+// syncopated arrangement.
+func energyFlux(f *features) []float32 {
+	n := f.n
+	out := make([]float32, n)
+	prev := make([]float64, nMel)
+	cur := make([]float64, nMel)
+	for t := 0; t < n; t++ {
+		row := f.mel[t*nMel : (t+1)*nMel]
+		var s float64
+		for b, v := range row {
+			cur[b] = math.Pow(10, float64(v)/10)
+			if t > 0 {
+				s += max(cur[b]-prev[b], 0)
+			}
+		}
+		out[t] = float32(math.Cbrt(s))
+		prev, cur = cur, prev
+	}
+	subtractLocalMean(out, framesIn(0.5))
+	return out
+}
