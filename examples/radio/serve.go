@@ -181,7 +181,12 @@ func (r *radio) run(ctx context.Context) error {
 		OnStart: func(info mix.Info) { r.station.Announce(stationAction(info)) },
 	})
 	r.pcm.set(player)
-	defer player.Close()
+	// The player's planner stops only once the mixer sees ctx done: cancel
+	// before waiting for it, whichever way run returns.
+	defer func() {
+		cancel()
+		player.Close()
+	}()
 	return <-stationDone
 }
 
