@@ -314,8 +314,9 @@ func TestDecodeMPEG2Padded(t *testing.T) {
 	}
 }
 
-// A corrupt frame costs one frame of sound, not the track; many corrupt
-// frames reject it.
+// A corrupt frame costs a frame or two of sound (dropped, with the frame
+// whose data began in it, as the reference decoders do), not the track;
+// many corrupt frames reject it.
 func TestDecodeMP3ConcealsCorruptFrames(t *testing.T) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg not installed")
@@ -365,5 +366,49 @@ func TestDecodeMP3ConcealsCorruptFrames(t *testing.T) {
 	}
 	if _, err := Decode(bytes.NewReader(corrupt(many...)), "mp3"); err == nil {
 		t.Errorf("%d corrupt frames of %d accepted", len(many), len(s.offsets))
+	}
+}
+
+// A free-format stream (bitrate index 0: frame length only found from the
+// next header) decodes exactly like the same frames with their bitrate
+// written in. FFmpeg cannot write free format, so its frames are
+// relabelled.
+func TestDecodeFreeFormat(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	path := filepath.Join(t.TempDir(), "x.mp3")
+	err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=2",
+		"-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0", path).Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(bytes.NewReader(data), "mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseMP3(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := bytes.Clone(data)
+	for _, o := range s.offsets {
+		free[o+2] &= 0x0F
+	}
+	got, err := Decode(bytes.NewReader(free), "mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Samples) != len(want.Samples) {
+		t.Fatalf("%d samples, want %d", len(got.Samples), len(want.Samples))
+	}
+	for i := range got.Samples {
+		if got.Samples[i] != want.Samples[i] {
+			t.Fatalf("sample %d: %v, want %v", i, got.Samples[i], want.Samples[i])
+		}
 	}
 }
