@@ -354,7 +354,7 @@ func b2f(b bool) float64 {
 }
 
 func TestCancel(t *testing.T) {
-	p, _ := song(120, 0, 120, 0, 1)
+	p, _ := song(120, 0, 60, 0, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()

@@ -212,11 +212,11 @@ func refineBeats(beats []int, onset []float32) []float64 {
 	return out
 }
 
-// onsetLag is how long after the peak of the log-spectral flux the
-// acoustic onset sits: the log energy of a frame rises as soon as a sound
-// enters the leading edge of its window. Calibrated on the demo
+// onsetLag is how long after the peak of the beat envelope the acoustic
+// onset sits: the log energy of a frame rises as soon as a sound enters the
+// leading edge of its window, the linear energy later. Calibrated on the demo
 // catalogue's drums, whose onset times are known to the sample.
-const onsetLag = 0.011
+const onsetLag = 0.003
 
 // fitTempo returns the tempo best describing beat times: the least-squares
 // slope of time against beat index, robust to the odd missing beat by
