@@ -85,7 +85,7 @@ func TestMinimp3Conformance(t *testing.T) {
 	sort.Strings(bits)
 	var report strings.Builder
 	report.WriteString("| stream | result | PSNR dB | samples (got/ref) | note |\n|---|---|---|---|---|\n")
-	passed := 0
+	passed, unscored := 0, 0
 	for _, bit := range bits {
 		name := strings.TrimSuffix(filepath.Base(bit), ".bit")
 		data, err := os.ReadFile(bit)
@@ -149,6 +149,7 @@ func TestMinimp3Conformance(t *testing.T) {
 			}
 		}
 		if noRef {
+			unscored++
 			result = "no reference"
 		}
 		if result == "pass" {
@@ -177,5 +178,7 @@ func TestMinimp3Conformance(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d streams pass\n%s", passed, len(bits), report.String())
+	// The summary line ends in "streams pass": scripts/audio-conformance
+	// picks it out.
+	t.Logf("%d without a reference decode or fail cleanly; %d of %d streams pass\n%s", unscored, passed, len(bits)-unscored, report.String())
 }
