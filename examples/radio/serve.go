@@ -245,12 +245,15 @@ func (r *radio) handler() http.Handler {
 	return mux
 }
 
-// serveNext lists the tracks the order has planned, for the page's
+// serveNext lists the tracks the order will play next, for the page's
 // "coming up": the station knows actions only once the mixer has made them.
-func (r *radio) serveNext(w http.ResponseWriter, _ *http.Request) {
-	plan := r.order.Plan()
-	if len(plan) > 10 {
-		plan = plan[:10]
+func (r *radio) serveNext(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+	defer cancel()
+	plan, err := r.order.Upcoming(ctx, 10)
+	if err != nil && !errors.Is(err, order.ErrNoTracks) {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
 	}
 	out := make([]stream.TrackInfo, 0, len(plan))
 	for _, p := range plan {

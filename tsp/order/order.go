@@ -228,29 +228,65 @@ func (g *Generator) Next(ctx context.Context) (Track, error) {
 		if solves == 3 {
 			return Track{}, ErrNoTracks
 		}
-		job := g.prepare()
-		gen := g.gen
-		if len(job.nodes) == 0 {
-			g.plan, g.planGen = nil, gen
-			return Track{}, ErrNoTracks
-		}
-		g.mu.Unlock()
-		plan, err := g.solve(ctx, job)
-		g.mu.Lock()
-		if err != nil {
+		if err := g.replan(ctx, solves); err != nil {
 			return Track{}, err
 		}
-		g.plan, g.planWindow = plan, job.window
-		g.lastN, g.lastTook = len(job.nodes), job.took
-		g.solves++
-		g.planGen = gen
-		if g.gen != gen && solves == 2 {
-			// The state keeps changing under us: play this plan (Next
-			// still skips blacklisted and recent tracks) rather than
-			// solve forever.
-			g.planGen = g.gen
+	}
+}
+
+// Upcoming returns up to n of the tracks that Next will yield, in order,
+// without consuming them: the queued PlayNext tracks, then the plan. Unlike
+// Plan, it first solves a new plan when the old one is out of date or used
+// up, as Next would, so a radio can always show what comes next.
+func (g *Generator) Upcoming(ctx context.Context, n int) ([]Track, error) {
+	g.next.Lock()
+	defer g.next.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.plan) == 0 || g.planGen != g.gen {
+		if err := g.replan(ctx, 0); err != nil {
+			return nil, err
 		}
 	}
+	out := slices.Clone(g.immediate)
+	for _, t := range g.plan {
+		if len(out) >= n {
+			break
+		}
+		if !g.blacklist[t.ID] && !g.recent(t.ID, g.planWindow) {
+			out = append(out, t)
+		}
+	}
+	return out[:min(n, len(out))], nil
+}
+
+// replan solves a new plan from the track now playing. It is called with
+// g.next and g.mu held, and releases g.mu while solving; attempt counts the
+// solves already made for one call of Next.
+func (g *Generator) replan(ctx context.Context, attempt int) error {
+	job := g.prepare()
+	gen := g.gen
+	if len(job.nodes) == 0 {
+		g.plan, g.planGen = nil, gen
+		return ErrNoTracks
+	}
+	g.mu.Unlock()
+	plan, err := g.solve(ctx, job)
+	g.mu.Lock()
+	if err != nil {
+		return err
+	}
+	g.plan, g.planWindow = plan, job.window
+	g.lastN, g.lastTook = len(job.nodes), job.took
+	g.solves++
+	g.planGen = gen
+	if g.gen != gen && attempt == 2 {
+		// The state keeps changing under us: play this plan (Next
+		// still skips blacklisted and recent tracks) rather than
+		// solve forever.
+		g.planGen = g.gen
+	}
+	return nil
 }
 
 func (g *Generator) window(pool int) int {

@@ -357,3 +357,65 @@ func TestGeneratorConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Upcoming previews exactly what Next then yields, and solves again when
+// the plan is used up or the candidates change, rather than showing
+// nothing until the next call of Next.
+func TestGeneratorUpcoming(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 5))
+	ts := randomTracks(rng, 12)
+	g := &Generator{Window: 2, Solver: tsp.Options{MaxIterations: 200}, Logger: slog.New(slog.DiscardHandler)}
+	g.SetCandidates(ts[:4])
+	for i := 0; i < 4; i++ { // use the first plan up
+		if _, err := g.Next(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(g.Plan()); n != 0 {
+		t.Fatalf("Plan has %d tracks after four Next on four candidates", n)
+	}
+	g.SetCandidates(ts)
+	ahead, err := g.Upcoming(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ahead) != 5 {
+		t.Fatalf("Upcoming(5) = %d tracks, want 5", len(ahead))
+	}
+	g.PlayNext(ts[11])
+	ahead, err = g.Upcoming(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ahead[0].ID != ts[11].ID {
+		t.Errorf("Upcoming starts with %s, want the queued %s", ahead[0].ID, ts[11].ID)
+	}
+	for i, want := range ahead {
+		got, err := g.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want.ID {
+			t.Fatalf("Next #%d = %s, Upcoming said %s", i, got.ID, want.ID)
+		}
+		if i == 0 {
+			// Playing a queued track continues the plan from it: the
+			// rest of the preview is no longer binding.
+			ahead, err = g.Upcoming(ctx, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j, w := range ahead {
+				got, err := g.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.ID != w.ID {
+					t.Fatalf("Next #%d after the queued track = %s, Upcoming said %s", j, got.ID, w.ID)
+				}
+			}
+			break
+		}
+	}
+}
