@@ -139,8 +139,6 @@ type granule struct {
 	// nLong long bands, then short bands as window triples.
 	bands []uint8
 	nLong int
-	// shortFrom is the first short band's index in shortBands.
-	shortFrom int
 }
 
 // Decoder decodes a sequence of frames, carrying the bit reservoir and
@@ -173,8 +171,9 @@ func (d *Decoder) Reset() {
 const maxReservoir = 511
 
 // DecodeFrame decodes one whole frame (header through the end of its
-// main data) and appends its samples to dst as interleaved stereo
-// float32 in [-1, 1]; mono frames are duplicated into both channels.
+// main data) and appends its 576 or 1152 sample frames to dst as
+// interleaved stereo float32, nominally in [-1, 1] (not clipped); mono
+// frames are duplicated into both channels.
 //
 // On ErrReservoir and ErrCorrupt nothing is appended. A frame whose
 // Huffman data overruns its granule still decodes (what was read stays),
@@ -364,12 +363,12 @@ func init() {
 func (d *Decoder) layout(gr *granule, h Header) {
 	switch {
 	case gr.blockType != 2:
-		gr.bands, gr.nLong, gr.shortFrom = bandLists[h.rateIndex][0], 22, 13
+		gr.bands, gr.nLong = bandLists[h.rateIndex][0], 22
 	case !gr.mixed:
-		gr.bands, gr.nLong, gr.shortFrom = bandLists[h.rateIndex][1], 0, 0
+		gr.bands, gr.nLong = bandLists[h.rateIndex][1], 0
 	case h.Version == 1:
-		gr.bands, gr.nLong, gr.shortFrom = bandLists[h.rateIndex][2], 8, 3
+		gr.bands, gr.nLong = bandLists[h.rateIndex][2], 8
 	default:
-		gr.bands, gr.nLong, gr.shortFrom = bandLists[h.rateIndex][3], 6, 3
+		gr.bands, gr.nLong = bandLists[h.rateIndex][3], 6
 	}
 }
