@@ -23,6 +23,8 @@ import (
 	"github.com/foreverfm/forever/source"
 	"github.com/foreverfm/forever/source/demo"
 	"github.com/foreverfm/forever/stream"
+	"github.com/foreverfm/forever/stream/hls"
+	"github.com/foreverfm/forever/stream/icecast"
 	"github.com/foreverfm/forever/tsp/order"
 )
 
@@ -44,6 +46,9 @@ type serveConfig struct {
 	cacheDir     string
 	monitorToken string
 	rescan       time.Duration
+	icecast      string
+	icecastPass  string
+	hlsDir       string
 }
 
 func runServe(ctx context.Context, args []string) error {
@@ -56,6 +61,9 @@ func runServe(ctx context.Context, args []string) error {
 	fl.StringVar(&c.cacheDir, "cache", source.DefaultCacheDir(), "keep analyses in `dir`")
 	fl.StringVar(&c.monitorToken, "monitor-token", os.Getenv("FOREVER_MONITOR_TOKEN"), "require this `token` for /monitor (default: loopback clients only)")
 	fl.DurationVar(&c.rescan, "rescan", time.Minute, "look for new music this often")
+	fl.StringVar(&c.icecast, "icecast", "", "also push the stream to this Icecast2 mount `URL` (e.g. http://localhost:8001/forever.mp3)")
+	fl.StringVar(&c.icecastPass, "icecast-password", os.Getenv("FOREVER_ICECAST_PASSWORD"), "Icecast source `password`")
+	fl.StringVar(&c.hlsDir, "hls", "", "also write an HLS playlist and segments into `dir`, served at /hls/")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -120,6 +128,7 @@ func displayAddr(a net.Addr) string {
 // radio is the whole chain: a library of analysed tracks, the order that
 // picks the next one, the mixer and its player, and the station.
 type radio struct {
+	cfg     serveConfig
 	lib     *library
 	order   *order.Generator
 	mixer   *mix.Mixer
@@ -130,7 +139,7 @@ type radio struct {
 
 func newRadio(src source.Source, c serveConfig) (*radio, error) {
 	log := slog.Default()
-	r := &radio{log: log, pcm: newPCMPipe()}
+	r := &radio{cfg: c, log: log, pcm: newPCMPipe()}
 	st, err := stream.New(r.pcm, stream.Options{
 		NewEncoder: func(w io.Writer, bitrate int) (stream.Encoder, error) {
 			return lame.NewEncoder(w, lame.Options{Bitrate: bitrate})
@@ -171,6 +180,9 @@ func (r *radio) run(ctx context.Context) error {
 	stationDone := make(chan error, 1)
 	go func() { stationDone <- r.station.Run(ctx) }()
 	go r.lib.run(ctx)
+	if err := r.relays(ctx); err != nil {
+		return err
+	}
 
 	tracks := make(chan *mix.Track, 1)
 	go r.feed(ctx, tracks)
@@ -188,6 +200,36 @@ func (r *radio) run(ctx context.Context) error {
 		player.Close()
 	}()
 	return <-stationDone
+}
+
+// relays starts the outputs that hand the stream on to other servers.
+func (r *radio) relays(ctx context.Context) error {
+	if r.cfg.icecast != "" {
+		sub, err := r.station.Subscribe("all")
+		if err != nil {
+			return err
+		}
+		ic := &icecast.Source{
+			URL:         r.cfg.icecast,
+			Password:    r.cfg.icecastPass,
+			Name:        "forever",
+			Description: "an endless, beat-matched mix",
+			Bitrate:     r.cfg.bitrate,
+			Logger:      r.log,
+		}
+		go ic.Run(ctx, sub)
+	}
+	if r.cfg.hlsDir != "" {
+		if err := os.MkdirAll(r.cfg.hlsDir, 0o755); err != nil {
+			return err
+		}
+		sub, err := r.station.Subscribe("all")
+		if err != nil {
+			return err
+		}
+		go (&hls.Writer{Dir: r.cfg.hlsDir, Logger: r.log}).Run(ctx, sub)
+	}
+	return nil
 }
 
 // feed sends the mixer one decoded, analysed track at a time, in the order
@@ -237,6 +279,9 @@ func (r *radio) handler() http.Handler {
 		mux.Handle(p, st)
 	}
 	mux.HandleFunc("GET /next.json", r.serveNext)
+	if r.cfg.hlsDir != "" {
+		mux.Handle("/hls/", http.StripPrefix("/hls", hls.Handler(r.cfg.hlsDir)))
+	}
 	web, err := fs.Sub(webFiles, "web")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
