@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/internal/shared"
 )
 
 // loudSeg describes a stretch of a test signal: a sine of the given
@@ -396,25 +396,7 @@ func TestLoudnessAgainstFFmpegResampled(t *testing.T) {
 // skipping the test when it is absent.
 func loudnessTestdata(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skip("../shared/testdata absent")
-	}
-	return td
+	return shared.Path(t, "testdata")
 }
 
 // ffmpegDecodeNative decodes a file at its native rate and layout to float32.

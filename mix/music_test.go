@@ -4,38 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/internal/shared"
 )
 
 // sharedDir locates ../shared/testdata/music next to the module root, or
 // skips.
 func sharedMusic(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test")
-		}
-		dir = parent
-	}
-	music := filepath.Join(dir, "..", "shared", "testdata", "music")
-	if _, err := os.Stat(music); err != nil {
-		t.Skip("no ../shared/testdata/music")
-	}
-	return music
+	return shared.Path(t, "testdata", "music")
 }
 
 func loadMusic(t testing.TB, path string) *Track {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/foreverfm/forever/internal/shared"
 )
 
 // makeWAV returns a 16-bit PCM WAV of a 440 Hz sine, with a LIST/INFO
@@ -237,23 +239,5 @@ func writeFile(t testing.TB, dir, name string, b []byte) string {
 // sharedDir returns ../shared beside the module root, or skips t.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
+	return shared.Path(t)
 }

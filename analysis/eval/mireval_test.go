@@ -7,31 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/foreverfm/forever/internal/shared"
 )
 
 // mirEvalDir returns ../shared/testdata/mir_eval relative to the module
 // root, skipping the test when it is absent.
 func mirEvalDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Skip(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared", "testdata", "mir_eval")
-	if _, err := os.Stat(d); err != nil {
-		t.Skip("../shared/testdata/mir_eval absent")
-	}
-	return d
+	return shared.Path(t, "testdata", "mir_eval")
 }
 
 // vectors returns the numbered test cases of one kind: the suffix of each

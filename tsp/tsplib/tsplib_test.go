@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/foreverfm/forever/internal/shared"
 	"github.com/foreverfm/forever/tsp"
 )
 
@@ -181,25 +182,7 @@ func TestTourRoundTrip(t *testing.T) {
 // skips the test.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared", "tsplib")
-	if _, err := os.Stat(filepath.Join(d, "optima.txt")); err != nil {
-		t.Skipf("shared TSPLIB instances not available: %v", err)
-	}
-	return d
+	return filepath.Dir(shared.Path(t, "tsplib", "optima.txt"))
 }
 
 type known struct {
