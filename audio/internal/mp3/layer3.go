@@ -1,14 +1,18 @@
 package mp3
 
-import "math"
+import (
+	"math"
+
+	"github.com/foreverfm/forever/audio/internal/mpa"
+)
 
 // readScalefactors reads channel ch's scalefactors for granule g into
 // d.sf[ch], in the order of the granule's band layout.
-func (d *Decoder) readScalefactors(r *bitReader, h Header, g, ch int) {
+func (d *Decoder) readScalefactors(r *bitReader, h mpa.Header, g, ch int) {
 	gr := &d.gr[g][ch]
 	sf := &d.sf[ch]
 	*sf = [39]int{}
-	if h.Version == 1 {
+	if h.Version == mpa.MPEG1 {
 		slen := mpeg1Slen[gr.sfCompress]
 		if gr.blockType == 2 {
 			n1 := 18
@@ -258,7 +262,7 @@ func init() {
 }
 
 // stereo applies mid/side and intensity stereo to granule g.
-func (d *Decoder) stereo(h Header, g int) {
+func (d *Decoder) stereo(h mpa.Header, g int) {
 	g0 := &d.gr[g][0]
 	l, r := &d.xr[0], &d.xr[1]
 	ms := h.ModeExt&2 != 0
@@ -298,7 +302,7 @@ func (d *Decoder) stereo(h Header, g int) {
 	for b := range bands {
 		p := d.sf[1][b]
 		isPos[b] = p
-		if h.Version == 1 {
+		if h.Version == mpa.MPEG1 {
 			legal[b] = p < 7
 		} else {
 			legal[b] = p != d.isMax[b]
@@ -316,7 +320,7 @@ func (d *Decoder) stereo(h Header, g int) {
 		prev := top - blocks
 		if maxBand[w] >= prev {
 			isPos[top], legal[top] = 0, true
-			if h.Version == 1 {
+			if h.Version == mpa.MPEG1 {
 				isPos[top] = 3
 			}
 		} else {
@@ -334,7 +338,7 @@ func (d *Decoder) stereo(h Header, g int) {
 		switch {
 		case b > maxBand[win] && legal[b]:
 			var kl, kr float32
-			if h.Version == 1 {
+			if h.Version == mpa.MPEG1 {
 				kl, kr = isPan[isPos[b]][0], isPan[isPos[b]][1]
 			} else {
 				k := float32(math.Exp2(-float64(((isPos[b]+1)>>1)<<shift) * 0.25))

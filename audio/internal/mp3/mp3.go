@@ -14,6 +14,8 @@ package mp3
 import (
 	"errors"
 	"fmt"
+
+	"github.com/foreverfm/forever/audio/internal/mpa"
 )
 
 var (
@@ -28,95 +30,26 @@ var (
 	ErrReservoir = errors.New("mp3: frame data starts before the stream")
 )
 
-// Header is a parsed frame header.
-type Header struct {
-	Version    int // 1, 2, or 25 for MPEG-2.5
-	Bitrate    int // kb/s; 0 means free format
-	SampleRate int // Hz
-	Padding    bool
-	CRC        bool
-	Mode       int // 0 stereo, 1 joint stereo, 2 dual channel, 3 mono
-	ModeExt    int // bit 1 mid/side, bit 0 intensity stereo
-	rateIndex  int // see longBands
-}
-
-var (
-	bitratesV1 = [15]int{0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320}
-	bitratesV2 = [15]int{0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160}
-)
-
-// ParseHeader parses the 4-byte header at the start of b.
-func ParseHeader(b []byte) (Header, error) {
-	if len(b) < 4 || b[0] != 0xFF || b[1]&0xE0 != 0xE0 || b[1]&0x06 != 0x02 {
-		return Header{}, ErrHeader
-	}
-	var h Header
-	bi, ri := int(b[2]>>4), int(b[2]>>2&3)
-	if bi == 15 || ri == 3 || b[3]&3 == 2 {
-		return Header{}, ErrHeader
-	}
-	switch b[1] >> 3 & 3 {
-	case 3:
-		h.Version = 1
-		h.Bitrate = bitratesV1[bi]
-		h.SampleRate = [3]int{44100, 48000, 32000}[ri]
-		h.rateIndex = [3]int{5, 6, 7}[ri]
-	case 2:
-		h.Version = 2
-		h.Bitrate = bitratesV2[bi]
-		h.SampleRate = [3]int{22050, 24000, 16000}[ri]
-		h.rateIndex = [3]int{2, 3, 4}[ri]
-	case 0:
-		h.Version = 25
-		h.Bitrate = bitratesV2[bi]
-		h.SampleRate = [3]int{11025, 12000, 8000}[ri]
-		h.rateIndex = [3]int{0, 0, 1}[ri]
-	default:
-		return Header{}, ErrHeader
-	}
-	h.CRC = b[1]&1 == 0
-	h.Padding = b[2]&2 != 0
-	h.Mode = int(b[3] >> 6)
-	h.ModeExt = int(b[3] >> 4 & 3)
-	return h, nil
-}
-
-// Channels is 1 for mono frames, else 2.
-func (h Header) Channels() int {
-	if h.Mode == 3 {
+// rateIndex returns the row of the band tables for a sample rate (see
+// longBands).
+func rateIndex(rate int) int {
+	switch rate {
+	case 8000:
 		return 1
+	case 22050:
+		return 2
+	case 24000:
+		return 3
+	case 16000:
+		return 4
+	case 44100:
+		return 5
+	case 48000:
+		return 6
+	case 32000:
+		return 7
 	}
-	return 2
-}
-
-// SamplesPerFrame is 1152 for MPEG-1 and 576 otherwise.
-func (h Header) SamplesPerFrame() int {
-	if h.Version == 1 {
-		return 1152
-	}
-	return 576
-}
-
-// FrameSize is the frame's length in bytes, or 0 for free format, whose
-// length only the distance to the next header tells.
-func (h Header) FrameSize() int {
-	n := h.SamplesPerFrame() / 8 * h.Bitrate * 1000 / h.SampleRate
-	if h.Bitrate > 0 && h.Padding {
-		n++
-	}
-	return n
-}
-
-func (h Header) sideInfoSize() int {
-	switch {
-	case h.Version == 1 && h.Mode == 3:
-		return 17
-	case h.Version == 1:
-		return 32
-	case h.Mode == 3:
-		return 9
-	}
-	return 17
+	return 0 // 11025, 12000
 }
 
 // granule is one channel's side information for one granule, plus the
@@ -179,16 +112,16 @@ const maxReservoir = 511
 // Huffman data overruns its granule still decodes (what was read stays),
 // as the reference decoders do.
 func (d *Decoder) DecodeFrame(frame []byte, dst []float32) ([]float32, error) {
-	h, err := ParseHeader(frame)
-	if err != nil {
-		return dst, err
+	h, err := mpa.ParseHeader(frame)
+	if err != nil && !errors.Is(err, mpa.ErrFreeFormat) {
+		return dst, fmt.Errorf("%w: %w", ErrHeader, err)
 	}
-	nch := h.Channels()
+	nch := h.Channels
 	siStart := 4
 	if h.CRC {
 		siStart += 2
 	}
-	mainStart := siStart + h.sideInfoSize()
+	mainStart := siStart + h.SideInfoSize()
 	if len(frame) < mainStart {
 		d.Reset()
 		return dst, fmt.Errorf("%w: %d bytes, side information needs %d", ErrCorrupt, len(frame), mainStart)
@@ -201,7 +134,7 @@ func (d *Decoder) DecodeFrame(frame []byte, dst []float32) ([]float32, error) {
 	}
 	frameMain := frame[mainStart:]
 	ngr := 2
-	if h.Version != 1 {
+	if h.Version != mpa.MPEG1 {
 		ngr = 1
 	}
 	bitsNeeded := 0
@@ -273,10 +206,10 @@ func (d *Decoder) save(b []byte) {
 
 // readSideInfo parses the side information and lays out each granule's
 // scalefactor bands. It returns main_data_begin.
-func (d *Decoder) readSideInfo(br *bitReader, h Header) (int, error) {
-	nch := h.Channels()
+func (d *Decoder) readSideInfo(br *bitReader, h mpa.Header) (int, error) {
+	nch := h.Channels
 	var mainBegin, ngr int
-	if h.Version == 1 {
+	if h.Version == mpa.MPEG1 {
 		mainBegin = br.read(9)
 		if nch == 1 {
 			br.read(5)
@@ -298,7 +231,7 @@ func (d *Decoder) readSideInfo(br *bitReader, h Header) (int, error) {
 			gr.part23 = br.read(12)
 			gr.bigValues = br.read(9)
 			gr.globalGain = br.read(8)
-			if h.Version == 1 {
+			if h.Version == mpa.MPEG1 {
 				gr.sfCompress = br.read(4)
 			} else {
 				gr.sfCompress = br.read(9)
@@ -332,7 +265,7 @@ func (d *Decoder) readSideInfo(br *bitReader, h Header) (int, error) {
 				gr.region[0] = br.read(4)
 				gr.region[1] = br.read(3)
 			}
-			if h.Version == 1 {
+			if h.Version == mpa.MPEG1 {
 				gr.preflag = br.bit() == 1
 			}
 			gr.sfScale = br.bit()
@@ -360,15 +293,16 @@ func init() {
 	}
 }
 
-func (d *Decoder) layout(gr *granule, h Header) {
+func (d *Decoder) layout(gr *granule, h mpa.Header) {
+	ri := rateIndex(h.SampleRate)
 	switch {
 	case gr.blockType != 2:
-		gr.bands, gr.nLong = bandLists[h.rateIndex][0], 22
+		gr.bands, gr.nLong = bandLists[ri][0], 22
 	case !gr.mixed:
-		gr.bands, gr.nLong = bandLists[h.rateIndex][1], 0
-	case h.Version == 1:
-		gr.bands, gr.nLong = bandLists[h.rateIndex][2], 8
+		gr.bands, gr.nLong = bandLists[ri][1], 0
+	case h.Version == mpa.MPEG1:
+		gr.bands, gr.nLong = bandLists[ri][2], 8
 	default:
-		gr.bands, gr.nLong = bandLists[h.rateIndex][3], 6
+		gr.bands, gr.nLong = bandLists[ri][3], 6
 	}
 }

@@ -31,6 +31,8 @@ type Header struct {
 	Padding    bool
 	Channels   int  // 1 or 2
 	CRC        bool // a 16-bit CRC follows the header
+	Mode       int  // 0 stereo, 1 joint stereo, 2 dual channel, 3 mono
+	ModeExt    int  // joint stereo: bit 1 mid/side, bit 0 intensity stereo
 }
 
 var (
@@ -90,8 +92,10 @@ func ParseHeader(b []byte) (Header, error) {
 		h.SampleRate /= 4
 	}
 	h.Padding = b[2]&2 != 0
+	h.Mode = int(b[3] >> 6)
+	h.ModeExt = int(b[3] >> 4 & 3)
 	h.Channels = 2
-	if b[3]>>6 == 3 {
+	if h.Mode == 3 {
 		h.Channels = 1
 	}
 	if b[3]&3 == 2 { // reserved emphasis

@@ -8,10 +8,10 @@ func TestParseHeader(t *testing.T) {
 		want Header
 		size int
 	}{
-		{[]byte{0xFF, 0xFB, 0x90, 0x64}, Header{Version: MPEG1, Bitrate: 128, SampleRate: 44100, Channels: 2}, 417},
-		{[]byte{0xFF, 0xFB, 0x92, 0xC4}, Header{Version: MPEG1, Bitrate: 128, SampleRate: 44100, Padding: true, Channels: 1}, 418},
-		{[]byte{0xFF, 0xF3, 0x40, 0xC4}, Header{Version: MPEG2, Bitrate: 32, SampleRate: 22050, Channels: 1}, 104},
-		{[]byte{0xFF, 0xE3, 0x18, 0xC4}, Header{Version: MPEG25, Bitrate: 8, SampleRate: 8000, Channels: 1}, 72},
+		{[]byte{0xFF, 0xFB, 0x90, 0x64}, Header{Version: MPEG1, Bitrate: 128, SampleRate: 44100, Channels: 2, Mode: 1, ModeExt: 2}, 417},
+		{[]byte{0xFF, 0xFB, 0x92, 0xC4}, Header{Version: MPEG1, Bitrate: 128, SampleRate: 44100, Padding: true, Channels: 1, Mode: 3}, 418},
+		{[]byte{0xFF, 0xF3, 0x40, 0xC4}, Header{Version: MPEG2, Bitrate: 32, SampleRate: 22050, Channels: 1, Mode: 3}, 104},
+		{[]byte{0xFF, 0xE3, 0x18, 0xC4}, Header{Version: MPEG25, Bitrate: 8, SampleRate: 8000, Channels: 1, Mode: 3}, 72},
 	} {
 		h, err := ParseHeader(tc.b)
 		if err != nil || h != tc.want || h.FrameSize() != tc.size {
