@@ -48,28 +48,6 @@ func (s *mp3Stream) frameSize(h mpa.Header, err error) int {
 	return 0
 }
 
-// freeFormatSize finds the length (less padding) of the free-format frame
-// at data[at:]: the distance to the next header with the same version,
-// layer, rate and bitrate fields, confirmed by the one after it where the
-// data reaches.
-func freeFormatSize(data []byte, at int) int {
-	pad := int(data[at+2] >> 1 & 1)
-	same := func(j int) bool {
-		return j+3 < len(data) && data[j] == 0xFF && data[j+1] == data[at+1] && data[j+2]&0xFD == data[at+2]&0xFD
-	}
-	for j := at + 24; j+3 < len(data) && j < at+8192; j++ {
-		if !same(j) {
-			continue
-		}
-		n := j - at - pad
-		next := j + n + int(data[j+2]>>1&1)
-		if next+3 >= len(data) || same(next) {
-			return n
-		}
-	}
-	return 0
-}
-
 // parseMP3 finds the audio frames in data, skipping ID3v2, ID3v1 and APE
 // tags and a Xing/Info frame.
 func parseMP3(data []byte) (*mp3Stream, error) {
@@ -93,7 +71,7 @@ func parseMP3(data []byte) (*mp3Stream, error) {
 	s := &mp3Stream{}
 	h, err := mpa.ParseHeader(data[start:])
 	if errors.Is(err, mpa.ErrFreeFormat) {
-		if s.freeSize = freeFormatSize(data[:end], start); s.freeSize == 0 {
+		if s.freeSize = mpa.FreeFormatSize(data[:end], start); s.freeSize == 0 {
 			return nil, fmt.Errorf("free-format frame without a following frame: %w", ErrFormat)
 		}
 	} else if err != nil {

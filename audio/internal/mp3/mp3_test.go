@@ -22,7 +22,7 @@ import (
 func frames(data []byte) [][]byte {
 	p := 0
 	if len(data) >= 10 && string(data[:3]) == "ID3" {
-		p = 10 + int(data[6])<<21 | int(data[7])<<14 | int(data[8])<<7 | int(data[9])
+		p = 10 + (int(data[6])<<21 | int(data[7])<<14 | int(data[8])<<7 | int(data[9]))
 	}
 	var out [][]byte
 	for p+4 <= len(data) {
@@ -32,13 +32,11 @@ func frames(data []byte) [][]byte {
 			continue
 		}
 		n := h.FrameSize()
-		if err != nil {
-			n = len(data) - p
-			for j := p + 4; j+3 < len(data); j++ {
-				if data[j] == 0xFF && data[j+1] == data[p+1] && data[j+2]&0xFD == data[p+2]&0xFD {
-					n = j - p
-					break
-				}
+		if err != nil { // free format
+			if size := mpa.FreeFormatSize(data, p); size > 0 {
+				n += size
+			} else {
+				n = len(data) - p // no next frame: the rest
 			}
 		}
 		if p+n > len(data) {

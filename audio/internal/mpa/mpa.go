@@ -179,9 +179,8 @@ func Sync(b []byte, from int) int {
 		h, err := ParseHeader(b[i:])
 		if err == ErrFreeFormat {
 			// Accept it only if a header with the same fields recurs
-			// within a free-format frame's reach (the caller then
-			// reports the stream as unsupported).
-			if freeFormatRecurs(b, i) {
+			// within a free-format frame's reach.
+			if FreeFormatSize(b, i) > 0 {
 				return i
 			}
 			continue
@@ -201,13 +200,29 @@ func Sync(b []byte, from int) int {
 	return -1
 }
 
-func freeFormatRecurs(b []byte, i int) bool {
-	for j := i + 24; j+3 <= len(b) && j < i+4096; j++ {
-		if b[j] == b[i] && b[j+1] == b[i+1] && b[j+2]&0xFD == b[i+2]&0xFD {
-			return true
+// FreeFormatSize finds the length, less padding, of the free-format
+// frame at b[at:]: the distance to the next header with the same version,
+// layer, rate and bitrate fields, confirmed by the one after it where the
+// data reaches. It returns 0 if there is none within 8 kB.
+func FreeFormatSize(b []byte, at int) int {
+	if at+4 > len(b) {
+		return 0
+	}
+	pad := int(b[at+2] >> 1 & 1)
+	same := func(j int) bool {
+		return j+3 < len(b) && b[j] == 0xFF && b[j+1] == b[at+1] && b[j+2]&0xFD == b[at+2]&0xFD
+	}
+	for j := at + 24; j+3 < len(b) && j < at+8192; j++ {
+		if !same(j) {
+			continue
+		}
+		n := j - at - pad
+		next := j + n + int(b[j+2]>>1&1)
+		if next+3 >= len(b) || same(next) {
+			return n
 		}
 	}
-	return false
+	return 0
 }
 
 // ID3v2Size reports the length of an ID3v2 tag at the start of b (header,
