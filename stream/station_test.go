@@ -15,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hajimehoshi/go-mp3"
-
+	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/stream/mp3frame"
 )
 
@@ -50,17 +49,13 @@ func frames(t *testing.T, b []byte) [][]byte {
 // decode decodes MP3 bytes to mono float64 (left channel).
 func decode(t *testing.T, b []byte) []float64 {
 	t.Helper()
-	d, err := mp3.NewDecoder(bytes.NewReader(b))
-	if err != nil {
+	p, err := audio.Decode(bytes.NewReader(b), "mp3")
+	if err != nil && p == nil {
 		t.Fatal(err)
 	}
-	raw, err := io.ReadAll(d)
-	if err != nil && len(raw) == 0 {
-		t.Fatal(err)
-	}
-	out := make([]float64, len(raw)/4)
+	out := make([]float64, p.Frames())
 	for i := range out {
-		out[i] = float64(int16(uint16(raw[4*i])|uint16(raw[4*i+1])<<8)) / 32768
+		out[i] = float64(p.Samples[2*i])
 	}
 	return out
 }
