@@ -129,9 +129,10 @@ func readWAVData(r io.Reader, size int64, unknown bool, tag uint16, channels, ra
 	if unknown {
 		size = limit + int64(align) // read to EOF, noticing overflow
 	}
-	// Start modestly whatever the header claims; append grows as real
-	// data arrives.
-	out := make([]float32, 0, min(size/int64(bits/8), 1<<20))
+	// Trust the header's size only up to a bound (a hostile header may
+	// claim gigabytes); append grows past it as real data arrives. The
+	// bound covers a typical track, sparing the copies of repeated growth.
+	out := make([]float32, 0, min(size/int64(bits/8), 8<<20))
 	block := make([]byte, 64<<10/align*align)
 	var carry int // bytes of a partial frame kept at the start of block
 	var read int64
