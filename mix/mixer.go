@@ -36,6 +36,13 @@ type Options struct {
 	// MinScore is the lowest alignment score (see align.Match) worth a
 	// Crossmatch; default 0.25.
 	MinScore float64
+	// MaxStretch is the largest tempo change a Crossmatch may make, as a
+	// fraction: the ratio of the two tracks' tempos (after doubling the
+	// slower one where the octave calls for it) must be within 1 ±
+	// MaxStretch. Past that the glide is heard as stretching, and a DJ
+	// would crossfade instead. Default 0.15, about what a turntable's
+	// pitch fader allows; negative for no limit.
+	MaxStretch float64
 	// MinBody is the shortest a track may be between its end of fade-in
 	// and its start of fade-out; shorter tracks are skipped. Default 60 s.
 	MinBody time.Duration
@@ -84,6 +91,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MinScore == 0 {
 		o.MinScore = 0.25
+	}
+	if o.MaxStretch == 0 {
+		o.MaxStretch = 0.15
 	}
 	if o.Target == 0 {
 		o.Target = -14
@@ -299,6 +309,8 @@ func (m *Mixer) transition(cur *Track, pos int, to float64, nxt *Track) ([]Actio
 		reason = fmt.Sprintf("%d candidates", match.Candidates)
 	case match.Score < o.MinScore:
 		reason = fmt.Sprintf("score %.2f", match.Score)
+	case o.MaxStretch > 0 && math.Abs(math.Log(tempo(match.In)/tempo(match.Out))) > math.Log1p(o.MaxStretch):
+		reason = fmt.Sprintf("tempo %.1f to %.1f is too far to stretch", tempo(match.Out), tempo(match.In))
 	}
 	if reason == "" {
 		x, err := Crossmatch(cur, match.Out, nxt, match.In, g1, g2)

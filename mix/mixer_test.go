@@ -30,7 +30,7 @@ var (
 		pat: func(i int) [12]float64 { return testNoise[i%16] }}
 	specB = spec{id: "B", bpm: 126, first: 0.3, dur: 180, fadeIn: 3, fadeOut: 170, loudness: -11, seed: 2,
 		pat: func(i int) [12]float64 { return testNoise[(i+8)%16] }}
-	specC = spec{id: "C", bpm: 84, first: 0.1, dur: 150, fadeIn: 1, fadeOut: 140, loudness: -14, seed: 3}
+	specC = spec{id: "C", bpm: 68, first: 0.1, dur: 150, fadeIn: 1, fadeOut: 140, loudness: -14, seed: 3}
 	specD = spec{id: "D", bpm: 100, dur: 120, fadeIn: 1, fadeOut: 110, loudness: -14, seed: 4, noBeats: true}
 	// Too short: 45 s between fade-in and fade-out.
 	specShort = spec{id: "S", bpm: 120, dur: 60, fadeIn: 5, fadeOut: 50, loudness: -14, seed: 5}
@@ -239,5 +239,29 @@ func TestInfoJSON(t *testing.T) {
 		back.Tracks[0].Title != "Track A" || back.Tracks[1].Tempo != 126 || back.Match == nil ||
 		back.Tracks[0].Start != 160 || back.StartTime != 160 {
 		t.Errorf("round trip: %s", js)
+	}
+}
+
+// A tempo change past MaxStretch is not glided through: the mixer falls
+// back to a crossfade, as a DJ would, and says why.
+func TestMixerCrossfadesPastMaxStretch(t *testing.T) {
+	far := specC
+	far.bpm = 84 // doubled, 168 against B's 126: a third faster
+	b, c := specB.track(false), far.track(false)
+	acts, logs := plan(t, Options{}, b, c)
+	var kinds []Kind
+	for _, a := range acts {
+		kinds = append(kinds, a.Info().Kind)
+	}
+	if slices.Contains(kinds, KindCrossmatch) || !slices.Contains(kinds, KindCrossfade) {
+		t.Fatalf("actions %v: want a crossfade and no crossmatch", kinds)
+	}
+	if !strings.Contains(logs, "too far to stretch") {
+		t.Errorf("the log does not say why: %s", logs)
+	}
+	// With the limit lifted, the same pair is crossmatched.
+	acts, _ = plan(t, Options{MaxStretch: -1}, specB.track(false), far.track(false))
+	if len(acts) < 4 || acts[3].Info().Kind != KindCrossmatch {
+		t.Errorf("without MaxStretch: no crossmatch")
 	}
 }

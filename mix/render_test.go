@@ -241,7 +241,7 @@ func beatOffsets(t testing.TB, x *crossmatch) []float64 {
 func quantile(s []float64, q float64) float64 { return s[int(q*float64(len(s)-1)+0.5)] }
 
 // In a crossmatch, the beats of both tracks land together all the way
-// through: 120→126 BPM, and 126→84 BPM with the slower track doubled.
+// through: 120→126 BPM, and 126→68 BPM with the slower track doubled.
 func TestCrossmatchBeatsCoincide(t *testing.T) {
 	for _, pair := range [][2]string{{"A", "B"}, {"B", "C"}} {
 		x := crossmatchFor(t, withAudio(pair[0]), withAudio(pair[1]))
