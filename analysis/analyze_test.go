@@ -15,6 +15,7 @@ import (
 
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/internal/cputime"
 )
 
 // song synthesises a steady pop groove: kick on beats 1 and 3, snare on 2
@@ -417,7 +418,7 @@ func TestRealMusic(t *testing.T) {
 // per core (Analyze runs on one goroutine) and robust to a busy machine.
 func reportSpeed(b *testing.B, audioSec float64, cpu0 time.Duration) {
 	b.ReportMetric(audioSec/b.Elapsed().Seconds(), "xRT")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Self() - cpu0; cpu > 0 {
 		b.ReportMetric(audioSec/cpu.Seconds(), "xRT-cpu")
 	}
 }
@@ -427,7 +428,7 @@ func BenchmarkAnalyze(b *testing.B) {
 	p, _ := song(124, 9, 240, 0, 7)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Self()
 	for b.Loop() {
 		if _, err := analysis.Analyze(context.Background(), p); err != nil {
 			b.Fatal(err)
@@ -453,7 +454,7 @@ func BenchmarkAnalyzeFile(b *testing.B) {
 	for _, f := range files {
 		b.Run(filepath.Base(f), func(b *testing.B) {
 			var secs float64
-			cpu0 := cpuTime()
+			cpu0 := cputime.Self()
 			for b.Loop() {
 				a, err := analysis.AnalyzeFile(context.Background(), f)
 				if err != nil {

@@ -27,6 +27,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/foreverfm/forever/internal/cputime"
 	"github.com/foreverfm/forever/tsp"
 	"github.com/foreverfm/forever/tsp/tsplib"
 )
@@ -138,17 +139,17 @@ func runTable(ctx context.Context, args []string, o tsp.Options) error {
 		nn := tsp.TourLength(tsp.NearestNeighbor(r.in.Dimension, d, 0), d)
 		qo := o
 		qo.TimeLimit, qo.MaxIterations = quickLimit, 0
-		c0 := cpuTime()
+		c0 := cputime.Self()
 		q, err := tsp.Solve(ctx, r.in.Dimension, d, qo)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.file, err)
 		}
-		c1 := cpuTime()
+		c1 := cputime.Self()
 		res, err := tsp.Solve(ctx, r.in.Dimension, d, o)
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.file, err)
 		}
-		c2 := cpuTime()
+		c2 := cputime.Self()
 		g := func(l float64) string {
 			if optimum <= 0 {
 				return "?"

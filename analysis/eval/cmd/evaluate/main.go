@@ -47,6 +47,7 @@ import (
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/analysis/eval"
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/internal/cputime"
 	"github.com/foreverfm/forever/source/demo"
 	"golang.org/x/term"
 )
@@ -184,9 +185,9 @@ func run(ctx context.Context, o options) error {
 		if i%2 == 1 && o.aubio {
 			runAubio(ctx, it)
 		}
-		start, cpu := time.Now(), cpuTime()
+		start, cpu := time.Now(), cputime.Self()
 		it.ours, it.oursErr = analysis.AnalyzeFile(ctx, it.path)
-		it.oursTime, it.oursCPU = time.Since(start), cpuTime()-cpu
+		it.oursTime, it.oursCPU = time.Since(start), cputime.Self()-cpu
 		if i%2 == 0 && o.aubio {
 			runAubio(ctx, it)
 		}
