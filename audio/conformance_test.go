@@ -14,31 +14,8 @@ import (
 	"testing"
 
 	"github.com/foreverfm/forever/audio/internal/mpa"
+	"github.com/foreverfm/forever/internal/shared"
 )
-
-// sharedDir finds ../shared next to the module root, or "" without it.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	s := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(s); err != nil {
-		return ""
-	}
-	return s
-}
 
 // psnr compares decoded samples with a 16-bit reference: peak 32767 over
 // the mean squared error across the reference's length (samples missing
@@ -73,11 +50,7 @@ var conformanceFloor = map[string]string{}
 // (corrupt or audio-free streams), with a clean error or no samples. The
 // table it logs is the one in the README.
 func TestMinimp3Conformance(t *testing.T) {
-	shared := sharedDir(t)
-	if shared == "" {
-		t.Skip("../shared not present")
-	}
-	dir := filepath.Join(shared, "testdata", "minimp3")
+	dir := shared.Path(t, "testdata", "minimp3")
 	bits, _ := filepath.Glob(filepath.Join(dir, "*.bit"))
 	if len(bits) == 0 {
 		t.Skip("no minimp3 streams in ../shared")

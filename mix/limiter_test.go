@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/foreverfm/forever/internal/cputime"
 )
 
 // truePeak measures the peak of s (interleaved stereo) at 8× by windowed
@@ -168,13 +170,13 @@ func BenchmarkLimiter(b *testing.B) {
 	l := NewLimiter(LimiterOptions{})
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Self()
 	for range b.N {
 		copy(buf, in)
 		l.Process(buf)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
-	if c := (cpuTime() - c0).Seconds(); c > 0 {
+	if c := (cputime.Self() - c0).Seconds(); c > 0 {
 		b.ReportMetric(float64(b.N)/c, "x_realtime_per_cpu")
 	}
 }

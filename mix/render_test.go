@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/internal/cputime"
 )
 
 func renderAll(a Action, blk int) []float32 {
@@ -329,7 +330,7 @@ func BenchmarkCrossmatch(b *testing.B) {
 	buf := make([]float32, 2*4096)
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Self()
 	for range b.N {
 		x := *x0
 		x.ready, x.pos = false, 0
@@ -339,7 +340,7 @@ func BenchmarkCrossmatch(b *testing.B) {
 	}
 	secs := float64(x0.Len()) / audio.SampleRate * float64(b.N)
 	b.ReportMetric(secs/b.Elapsed().Seconds(), "x_realtime")
-	if c := (cpuTime() - c0).Seconds(); c > 0 {
+	if c := (cputime.Self() - c0).Seconds(); c > 0 {
 		// Per core: CPU seconds, not wall-clock, on a shared machine.
 		b.ReportMetric(secs/c, "x_realtime_per_cpu")
 	}

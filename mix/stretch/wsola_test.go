@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/foreverfm/forever/internal/cputime"
 )
 
 const rate = 44100
@@ -189,14 +191,14 @@ func BenchmarkStretch(b *testing.B) {
 	buf := make([]float32, 2*4096)
 	b.ReportAllocs()
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := cputime.Self()
 	for i := 0; i < b.N; i++ {
 		s, _ := New(src, []int{0, 28 * rate}, []int{rate / 2, 29*rate + rate/2}, Options{})
 		for s.Read(buf) == 4096 {
 		}
 	}
 	b.ReportMetric(28*float64(b.N)/b.Elapsed().Seconds(), "x_realtime")
-	if c := (cpuTime() - c0).Seconds(); c > 0 {
+	if c := (cputime.Self() - c0).Seconds(); c > 0 {
 		b.ReportMetric(28*float64(b.N)/c, "x_realtime_per_cpu")
 	}
 }
