@@ -33,6 +33,9 @@ func decodeOgg(r io.Reader) (*native, error) {
 	if len(data) > maxOggBytes {
 		return nil, ErrTooLong
 	}
+	if data, err = vorbisStream(data); err != nil {
+		return nil, err
+	}
 	d, err := oggvorbis.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, eofAsUnexpected(err)
@@ -129,4 +132,69 @@ func decodeOggPart(data []byte, from, to int64, dst []float32) (ok bool) {
 		}
 	}
 	return true
+}
+
+// vorbisStream returns the pages of the first Vorbis logical stream in an
+// Ogg file. The Vorbis decoder reads only the first stream, but files made
+// from music with cover art often multiplex a Theora picture stream before
+// the audio; Opus or FLAC-in-Ogg files have no Vorbis stream at all, which
+// deserves a clearer error than a failed header. Most files hold one
+// stream and are returned as they are.
+func vorbisStream(data []byte) ([]byte, error) {
+	type page struct {
+		serial uint32
+		bos    bool
+		first  []byte // the start of the page's body
+		raw    []byte
+	}
+	var pages []page
+	serials := map[uint32]bool{}
+	for off := 0; off+27 <= len(data); {
+		h := data[off:]
+		if string(h[:4]) != "OggS" {
+			break // trailing junk, or damage the decoder will report
+		}
+		nseg := int(h[26])
+		if 27+nseg > len(h) {
+			break
+		}
+		body := 0
+		for _, l := range h[27 : 27+nseg] {
+			body += int(l)
+		}
+		size := 27 + nseg + body
+		if size > len(h) {
+			size = len(h) // a truncated last page: let the decoder say so
+		}
+		p := page{
+			serial: uint32(h[14]) | uint32(h[15])<<8 | uint32(h[16])<<16 | uint32(h[17])<<24,
+			bos:    h[5]&2 != 0,
+			first:  h[27+nseg : size],
+			raw:    h[:size],
+		}
+		serials[p.serial] = true
+		pages = append(pages, p)
+		off += size
+	}
+	if len(serials) <= 1 {
+		return data, nil
+	}
+	var want uint32
+	found := false
+	for _, p := range pages {
+		if p.bos && bytes.HasPrefix(p.first, []byte("\x01vorbis")) {
+			want, found = p.serial, true
+			break
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("%d logical streams, none of them Vorbis: %w", len(serials), ErrFormat)
+	}
+	out := make([]byte, 0, len(data))
+	for _, p := range pages {
+		if p.serial == want {
+			out = append(out, p.raw...)
+		}
+	}
+	return out, nil
 }

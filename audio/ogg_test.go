@@ -2,10 +2,13 @@ package audio
 
 import (
 	"bytes"
+	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -62,4 +65,50 @@ func TestOggPartsMatchSerial(t *testing.T) {
 func setProcs(n int) (restore func()) {
 	old := runtime.GOMAXPROCS(n)
 	return func() { runtime.GOMAXPROCS(old) }
+}
+
+// Music files often carry cover art as a Theora stream multiplexed before
+// the audio; the Vorbis stream must still be found. An Ogg file with no
+// Vorbis at all (Opus) gets an error that says so.
+func TestOggMultiplexed(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	dir := t.TempDir()
+	withArt := filepath.Join(dir, "art.ogg")
+	cmd := exec.Command("ffmpeg", "-v", "error",
+		"-f", "lavfi", "-i", "color=c=red:s=64x64:d=1:r=1",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=3",
+		"-map", "0:v", "-map", "1:a", "-c:v", "libtheora", "-c:a", "libvorbis", withArt)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("ffmpeg cannot make Theora+Vorbis here: %v\n%s", err, out)
+	}
+	p, err := DecodeFile(withArt)
+	if err != nil {
+		t.Fatalf("Ogg with a picture stream: %v", err)
+	}
+	if s := p.Seconds(); s < 2.9 || s > 3.1 {
+		t.Errorf("decoded %.2f s, want 3", s)
+	}
+	var sum float64
+	for _, v := range p.Samples {
+		sum += float64(v) * float64(v)
+	}
+	// ffmpeg's sine source is at 1/8 of full scale: an RMS of 0.088.
+	if rms := math.Sqrt(sum / float64(len(p.Samples))); rms < 0.07 || rms > 0.1 {
+		t.Errorf("RMS %.4f: want the tone's 0.088", rms)
+	}
+
+	opus := filepath.Join(dir, "opus.ogg")
+	cmd = exec.Command("ffmpeg", "-v", "error",
+		"-f", "lavfi", "-i", "color=c=red:s=64x64:d=1:r=1",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1",
+		"-map", "0:v", "-map", "1:a", "-c:v", "libtheora", "-c:a", "libopus", opus)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("ffmpeg cannot make Theora+Opus here: %v\n%s", err, out)
+	}
+	_, err = DecodeFile(opus)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "none of them Vorbis") || !strings.Contains(err.Error(), opus) {
+		t.Errorf("Theora+Opus: got %v, want an ErrFormat naming the file and saying there is no Vorbis", err)
+	}
 }
