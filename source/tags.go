@@ -336,10 +336,44 @@ func readVorbisComments(b []byte, t *Tags) {
 
 // oggPage is the part of an Ogg page header that the tag reader needs.
 type oggPage struct {
+	bos     bool // the first page of its logical stream
 	granule int64
 	serial  uint32
 	lacing  []byte
 	body    int64 // offset of the page body
+}
+
+// oggAudioSerial picks the logical stream to describe: the first whose
+// beginning-of-stream page holds an audio codec's identification header.
+// Files made from music with cover art often put a Theora picture stream
+// first. All beginning-of-stream pages precede any data page, so the scan
+// stops at the first page that is not one. Without an audio stream, it
+// returns the first stream's serial.
+func oggAudioSerial(r io.ReaderAt) uint32 {
+	var first uint32
+	off := int64(0)
+	for i := 0; i < maxTagBlocks; i++ {
+		p, ok := readOggPage(r, off)
+		if ok && i == 0 {
+			first = p.serial
+		}
+		if !ok || !p.bos {
+			break
+		}
+		if len(p.lacing) > 0 && p.lacing[0] >= 8 {
+			id := string(readAt(r, p.body, 8))
+			for _, magic := range []string{"\x01vorbis", "OpusHead", "\x7fFLAC", "Speex   "} {
+				if strings.HasPrefix(id, magic) {
+					return p.serial
+				}
+			}
+		}
+		off = p.body
+		for _, l := range p.lacing {
+			off += int64(l)
+		}
+	}
+	return first
 }
 
 func readOggPage(r io.ReaderAt, off int64) (oggPage, bool) {
@@ -352,6 +386,7 @@ func readOggPage(r io.ReaderAt, off int64) (oggPage, bool) {
 		return oggPage{}, false
 	}
 	return oggPage{
+		bos:     h[5]&2 != 0,
 		granule: int64(binary.LittleEndian.Uint64(h[6:])),
 		serial:  binary.LittleEndian.Uint32(h[14:]),
 		lacing:  lacing,
@@ -359,15 +394,15 @@ func readOggPage(r io.ReaderAt, off int64) (oggPage, bool) {
 	}, true
 }
 
-// readOgg reads the tags and length of the first logical stream of an Ogg
-// file and names its codec: "vorbis", "opus", or another word when not
-// one of those (only Vorbis is decoded by forever).
+// readOgg reads the tags and length of the audio stream of an Ogg file
+// and names its codec: "vorbis", "opus", or another word when not one of
+// those (only Vorbis is decoded by forever).
 func readOgg(r io.ReaderAt, size int64, t *Tags) (codec string) {
-	// Gather the first two packets of the first logical stream: the
+	serial := oggAudioSerial(r)
+	// Gather the first two packets of that logical stream: the
 	// identification header and the comment header.
 	var packets [][]byte
 	var cur []byte
-	var serial uint32
 	var rate float64
 	var preSkip int64
 	off := int64(0)
@@ -376,9 +411,6 @@ pages:
 		p, ok := readOggPage(r, off)
 		if !ok {
 			break
-		}
-		if i == 0 {
-			serial = p.serial
 		}
 		pos := p.body
 		for _, l := range p.lacing {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"unicode/utf8"
@@ -217,5 +218,38 @@ func TestReadTagsMinimp3(t *testing.T) {
 		if _, err := ReadTags(bytes.NewReader(free), int64(len(free))); !errors.Is(err, ErrUnknownFormat) {
 			t.Errorf("free format: %v", err)
 		}
+	}
+}
+
+// Cover art is often multiplexed into Ogg files as a Theora stream before
+// the audio: the tags and length are those of the Vorbis stream.
+func TestReadTagsOggWithPictureStream(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	path := filepath.Join(t.TempDir(), "art.ogg")
+	cmd := exec.Command("ffmpeg", "-v", "error",
+		"-f", "lavfi", "-i", "color=c=blue:s=32x32:d=1:r=1",
+		"-f", "lavfi", "-i", "sine=frequency=330:sample_rate=44100:duration=2.5",
+		"-map", "0:v", "-map", "1:a", "-c:v", "libtheora", "-c:a", "libvorbis",
+		"-metadata", "title=Harbour Song", "-metadata", "artist=The Pictures", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("ffmpeg cannot make Theora+Vorbis here: %v\n%s", err, out)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	tags, err := ReadTags(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags.Format != "ogg" || tags.Title != "Harbour Song" || tags.Artist != "The Pictures" {
+		t.Errorf("tags %+v", tags)
+	}
+	if tags.Duration < 2.4 || tags.Duration > 2.6 {
+		t.Errorf("duration %.3f s, want 2.5", tags.Duration)
 	}
 }
