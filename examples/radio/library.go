@@ -74,13 +74,18 @@ func (l *library) scan(ctx context.Context) {
 	var todo []source.Track
 	for _, t := range list {
 		listed[t.ID] = true
-		key, err := l.cache.Key(ctx, t)
 		l.mu.Lock()
 		prev, seen := l.tried[t.ID]
 		l.mu.Unlock()
+		if !seen {
+			// New: no key needed yet (the first one hashes the whole
+			// file, which analysis does anyway).
+			todo = append(todo, t)
+			continue
+		}
 		// An empty key means only the decoded audio could tell: such
 		// tracks (streams, renders) are taken as unchanged once seen.
-		if !seen || err != nil || (prev != "" && key != prev) {
+		if key, err := l.cache.Key(ctx, t); err != nil || (prev != "" && key != prev) {
 			todo = append(todo, t)
 		}
 	}
