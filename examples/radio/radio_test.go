@@ -28,13 +28,17 @@ import (
 // startRadio runs the whole chain on the demo catalogue behind a loopback
 // HTTP server. The demo renders and their analyses are cached where the
 // radio itself keeps them, so repeated runs start quickly.
-func startRadio(t *testing.T) (*httptest.Server, *radio) {
+func startRadio(t *testing.T, hlsDir ...string) (*httptest.Server, *radio) {
 	t.Helper()
-	r, err := newRadio(demo.Source{}, serveConfig{
+	c := serveConfig{
 		bitrate:  128,
 		cacheDir: source.DefaultCacheDir(),
 		rescan:   time.Hour,
-	})
+	}
+	if len(hlsDir) > 0 {
+		c.hlsDir = hlsDir[0]
+	}
+	r, err := newRadio(demo.Source{}, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +192,62 @@ func TestRadioEndToEnd(t *testing.T) {
 	if resp, err := http.Get(srv.URL + "/../go.mod"); err == nil {
 		if resp.StatusCode == http.StatusOK {
 			t.Error("the server serves files outside its own")
+		}
+		resp.Body.Close()
+	}
+}
+
+// With -hls, the radio writes a live playlist and serves it, with segments
+// of whole MP3 frames, at /hls/.
+func TestRadioHLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders and analyses the demo catalogue")
+	}
+	srv, _ := startRadio(t, t.TempDir())
+	var playlist string
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		resp, err := http.Get(srv.URL + "/hls/live.m3u8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.Count(string(b), ".mp3") >= 2 {
+			playlist = string(b)
+			break
+		}
+	}
+	if playlist == "" {
+		t.Fatal("no playlist with two segments at /hls/live.m3u8 within two minutes")
+	}
+	if !strings.HasPrefix(playlist, "#EXTM3U") || !strings.Contains(playlist, "#EXT-X-PROGRAM-DATE-TIME:") {
+		t.Fatalf("not a live HLS playlist:\n%s", playlist)
+	}
+	var seg string
+	for _, line := range strings.Split(playlist, "\n") {
+		if strings.HasSuffix(line, ".mp3") {
+			seg = line
+			break
+		}
+	}
+	body := get(t, srv.URL+"/hls/"+seg)
+	// A segment is an ID3 tag (timestamps, titles) and then whole frames.
+	if !strings.HasPrefix(body, "ID3") || len(body) < 10 {
+		t.Fatalf("segment %s does not start with an ID3 tag", seg)
+	}
+	b := []byte(body)
+	size := int(b[6])<<21 | int(b[7])<<14 | int(b[8])<<7 | int(b[9])
+	frames := mp3frame.Frames(b[10+size:])
+	n := 0
+	for _, f := range frames {
+		n += len(f)
+	}
+	if len(frames) < 50 || n != len(b)-10-size {
+		t.Fatalf("segment %s: %d frames covering %d of %d bytes after the tag", seg, len(frames), n, len(b)-10-size)
+	}
+	if resp, err := http.Get(srv.URL + "/hls/../serve.go"); err == nil {
+		if resp.StatusCode == http.StatusOK {
+			t.Error("/hls/ serves files outside its directory")
 		}
 		resp.Body.Close()
 	}
