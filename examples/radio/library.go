@@ -51,9 +51,23 @@ func (l *library) init() {
 // run lists and analyses until ctx is done.
 func (l *library) run(ctx context.Context) {
 	l.init()
+	warned := false
 	for {
 		l.scan(ctx)
-		if !sleepOrDone(ctx, l.rescan) {
+		// Until something can play, look again soon: files still being
+		// copied in are left out of a listing until they settle, and a
+		// listener is waiting.
+		wait := l.rescan
+		select {
+		case <-l.ready:
+		default:
+			wait = min(wait, 2*time.Second)
+			if !warned {
+				l.log.Warn("no playable tracks yet; looking again every 2 s")
+				warned = true
+			}
+		}
+		if !sleepOrDone(ctx, wait) {
 			return
 		}
 	}
