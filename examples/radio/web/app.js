@@ -40,7 +40,9 @@ async function refresh() {
     ]);
     const actions = status.actions || [];
     const playing = actions.filter((a) => a.state === "playing").pop();
-    $("now").textContent = playing ? actionLabel(playing).text : (status.starving ? "warming up…" : status.title || "…");
+    // Before the first track the station plays silence while the
+    // catalogue is analysed.
+    $("now").textContent = playing ? actionLabel(playing).text : (status.title || "warming up…");
     $("now").dataset.kind = playing ? playing.kind : "";
     // Recently means other tracks, not the fade-in of the one playing.
     const onAir = new Set(((playing && playing.tracks) || []).map((t) => t.id));
