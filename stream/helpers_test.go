@@ -43,23 +43,13 @@ func (s *sine) Read(dst []float32) (int, error) {
 // feed is a PCM source that has only what the test gives it; Read blocks
 // until then.
 type feed struct {
-	ch   chan []float32
-	rest []float32
+	PCMReader
+	ch chan []float32
 }
 
-func newFeed() *feed { return &feed{ch: make(chan []float32, 1024)} }
-
-func (f *feed) Read(dst []float32) (int, error) {
-	if len(f.rest) == 0 {
-		b, ok := <-f.ch
-		if !ok {
-			return 0, io.EOF
-		}
-		f.rest = b
-	}
-	n := copy(dst, f.rest)
-	f.rest = f.rest[n:]
-	return n, nil
+func newFeed() *feed {
+	ch := make(chan []float32, 1024)
+	return &feed{PCMReader: ChanReader(ch), ch: ch}
 }
 
 // give queues d of a tone.
