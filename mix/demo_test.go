@@ -80,20 +80,7 @@ func TestDemoCrossmatchBeats(t *testing.T) {
 		sort.Float64s(truth)
 
 		// Onsets found in the output.
-		ls := Layers(x)
-		var on [2][]int
-		for j, l := range ls {
-			on[j] = onsetsOf(t, renderAll(l.Action, 4096))
-		}
-		var found []float64
-		const win = 60 * audio.SampleRate / 1000
-		for _, g := range x.grid {
-			o0, ok0 := nearest(on[0], g)
-			o1, ok1 := nearest(on[1], g)
-			if ok0 && ok1 && abs(o0-g) < win && abs(o1-g) < win {
-				found = append(found, math.Abs(float64(o0-o1))/audio.SampleRate*1000)
-			}
-		}
+		found := onsetOffsets(t, x)
 		sort.Float64s(found)
 		if len(truth) < 10 || len(found) < 10 {
 			t.Fatalf("%s → %s: %d true beats and %d onset pairs in the crossmatch", a.Title, b.Title, len(truth), len(found))

@@ -79,6 +79,28 @@ func nearest(on []int, f int) (int, bool) {
 
 func abs(x int) int { return max(x, -x) }
 
+// onsetOffsets renders each track's layer of crossmatch x alone, finds its
+// onsets with the project's analysis, and returns, in ms, how far apart the
+// two tracks' onsets are at every beat of the grid where both have one
+// within 60 ms.
+func onsetOffsets(t *testing.T, x *crossmatch) []float64 {
+	t.Helper()
+	var on [2][]int
+	for j, l := range Layers(x) {
+		on[j] = onsetsOf(t, renderAll(l.Action, 4096))
+	}
+	var offs []float64
+	const win = 60 * audio.SampleRate / 1000
+	for _, g := range x.grid {
+		o0, ok0 := nearest(on[0], g)
+		o1, ok1 := nearest(on[1], g)
+		if ok0 && ok1 && abs(o0-g) < win && abs(o1-g) < win {
+			offs = append(offs, math.Abs(float64(o0-o1))/audio.SampleRate*1000)
+		}
+	}
+	return offs
+}
+
 // TestMusicCrossmatchBeats mixes the two tracks of ../shared/testdata/music,
 // renders each track's layer of the crossmatch alone, finds its onsets with
 // the project's analysis, and measures, at every beat of the transition
@@ -99,20 +121,7 @@ func TestMusicCrossmatchBeats(t *testing.T) {
 	if !ok {
 		t.Fatalf("no crossmatch: %+v", acts[1].Info())
 	}
-	ls := Layers(x)
-	var on [2][]int
-	for j, l := range ls {
-		on[j] = onsetsOf(t, renderAll(l.Action, 4096))
-	}
-	var offs []float64
-	const win = 60 * audio.SampleRate / 1000
-	for _, g := range x.grid {
-		o0, ok0 := nearest(on[0], g)
-		o1, ok1 := nearest(on[1], g)
-		if ok0 && ok1 && abs(o0-g) < win && abs(o1-g) < win {
-			offs = append(offs, math.Abs(float64(o0-o1))/audio.SampleRate*1000)
-		}
-	}
+	offs := onsetOffsets(t, x)
 	if len(offs) < len(x.grid)/4 {
 		t.Fatalf("only %d of %d beats have onsets in both tracks", len(offs), len(x.grid))
 	}
