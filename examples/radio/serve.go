@@ -321,16 +321,11 @@ func stationAction(info mix.Info) stream.Action {
 		Frames: int64(info.Frames),
 	}
 	for _, s := range info.Tracks {
-		var an *analysis.Analysis
-		if s.Track != nil {
-			an = s.Track.Analysis
-		}
-		ti := trackInfo(s.ID, s.Title, s.Artist, s.Source, an)
-		if an == nil && s.Tempo > 0 {
-			ti.Tempo = s.Tempo
-			ti.Key = analysis.KeyName(s.Key, s.Mode)
-		}
-		a.Tracks = append(a.Tracks, ti)
+		// A span carries its track's tempo and key from the analysis.
+		a.Tracks = append(a.Tracks, stream.TrackInfo{
+			ID: s.ID, Title: s.Title, Artist: s.Artist, Source: publicSource(s.ID, s.Source),
+			Tempo: s.Tempo, Key: analysis.KeyName(s.Key, s.Mode),
+		})
 	}
 	return a
 }
