@@ -12,5 +12,8 @@
 // single measures accept anything without panicking.
 //
 // The package also reads the plain-text annotation formats mir_eval reads:
-// one event per line, or "start end label" intervals, with # comments.
+// one event per line, or "start end label" intervals, with # comments; and
+// the beat grid of a Standard MIDI File (ReadMIDI), which is an exact
+// annotation of audio rendered from it, or of a recording a rhythm-game
+// chart was synchronised with.
 package eval
