@@ -12,6 +12,12 @@
 // sample packages) are analysed too, but can only be compared with aubio:
 // a peer tool is not ground truth, so for them the figures are agreement.
 //
+// With -annotated, real music whose beats are known exactly is fetched from
+// Debian and scored like the demo: Frets on Fire songs (studio recordings
+// whose charts' tempo maps were synchronised with them by hand) and game
+// soundtracks written in MIDI, rendered with fluidsynth. Tempo accuracy
+// counts only pieces of steady tempo.
+//
 // With -aubio, `aubio tempo` and `aubio beat` run on the same files; the
 // wall time of `aubio tempo FILE` (a whole process, as a user runs it) and
 // of our decode+analysis of the same file are measured alternately in one
@@ -20,6 +26,7 @@
 //	go run ./analysis/eval/cmd/evaluate            # demo + shared music
 //	go run ./analysis/eval/cmd/evaluate -aubio     # side by side with aubio
 //	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples -match 'loop_*'
+//	go run ./analysis/eval/cmd/evaluate -aubio -annotated -max-files 0 -keep ~/.cache/forever/eval
 package main
 
 import (
@@ -62,6 +69,7 @@ func main() {
 	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
 	flag.StringVar(&o.match, "match", "", "only fetched files whose base name matches this glob (e.g. 'loop_*' for sonic-pi-samples, whose other files are one-shot hits)")
 	flag.Float64Var(&o.tol, "tol", 0.04, "relative tempo tolerance")
+	flag.BoolVar(&o.annotated, "annotated", false, "also evaluate on real music with exact beat annotations, fetched from Debian: Frets on Fire recordings with their charts, and game soundtracks in MIDI rendered with fluidsynth (needs fluidsynth and fluid-soundfont-gm; use -keep to fetch and render once)")
 	flag.StringVar(&o.keep, "keep", "", "keep fetched packages in this directory, and reuse them, instead of a temporary one")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: evaluate [flags] [audio files...]\n\n")
@@ -88,6 +96,7 @@ type options struct {
 	match      string
 	tol        float64
 	keep       string
+	annotated  bool
 	extra      []string
 
 	aubioStartup time.Duration // measured: aubio tempo on a 0.1 s file
@@ -98,7 +107,10 @@ type item struct {
 	group string // "demo", "music", or a package name
 	name  string
 	path  string
-	truth *demo.Truth
+	truth *demo.Truth // Key -1: unknown
+	// varies: the annotated tempo changes, so there is no one right
+	// tempo to score (beats are still scored).
+	varies bool
 
 	ours     *analysis.Analysis
 	oursTime time.Duration
@@ -155,6 +167,13 @@ func run(ctx context.Context, o options) error {
 	}
 	for _, f := range o.extra {
 		items = append(items, &item{group: "files", name: filepath.Base(f), path: f})
+	}
+	if o.annotated {
+		ann, err := annotatedItems(ctx, dir, o.maxFiles)
+		if err != nil {
+			return err
+		}
+		items = append(items, ann...)
 	}
 	if o.fetch != "" {
 		for _, pkg := range strings.Split(o.fetch, ",") {
@@ -358,42 +377,11 @@ func extract(f *zip.File, path string) error {
 // fetchPackage downloads a Debian package with apt-get and extracts its
 // audio files into dir. Nothing fetched goes into the repository.
 func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]string, error) {
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`).MatchString(pkg) {
-		return nil, fmt.Errorf("bad package name %q", pkg)
+	root, err := download(ctx, dir, pkg)
+	if err != nil {
+		return nil, err
 	}
-	pdir := filepath.Join(dir, "pkg-"+pkg)
-	root := filepath.Join(pdir, "root")
-	if _, err := os.Stat(root); err != nil {
-		if err := os.MkdirAll(pdir, 0o755); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(os.Stderr, "apt-get download %s\n", pkg)
-		cmd := exec.CommandContext(ctx, "apt-get", "download", pkg)
-		cmd.Dir = pdir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("apt-get download %s: %w\n%s", pkg, err, out)
-		}
-		debs, _ := filepath.Glob(filepath.Join(pdir, "*.deb"))
-		if len(debs) == 0 {
-			return nil, fmt.Errorf("apt-get download %s: no .deb", pkg)
-		}
-		if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], root).CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("dpkg-deb -x %s: %w\n%s", debs[0], err, out)
-		}
-		// Games keep their music in zip archives (Quake-style .pk3).
-		var archives []string
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".pk3") {
-				archives = append(archives, p)
-			}
-			return nil
-		})
-		for _, a := range archives {
-			if err := unzipAudio(a, filepath.Join(pdir, "unzipped", filepath.Base(a))); err != nil {
-				return nil, err
-			}
-		}
-	}
+	pdir := filepath.Dir(root)
 	if un := filepath.Join(pdir, "unzipped"); dirExists(un) {
 		a, err := audioFiles(root, match, 0)
 		if err != nil {
@@ -406,6 +394,53 @@ func fetchPackage(ctx context.Context, dir, pkg, match string, max int) ([]strin
 		return spread(append(a, b...), max), nil
 	}
 	return audioFiles(root, match, max)
+}
+
+// download fetches a Debian package with apt-get into dir, unpacks it, and
+// returns the root it was unpacked into. A package already there is reused.
+func download(ctx context.Context, dir, pkg string) (string, error) {
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]+$`).MatchString(pkg) {
+		return "", fmt.Errorf("bad package name %q", pkg)
+	}
+	pdir := filepath.Join(dir, "pkg-"+pkg)
+	root := filepath.Join(pdir, "root")
+	if _, err := os.Stat(root); err == nil {
+		return root, nil
+	}
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "apt-get download %s\n", pkg)
+	cmd := exec.CommandContext(ctx, "apt-get", "download", pkg)
+	cmd.Dir = pdir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("apt-get download %s: %w\n%s", pkg, err, out)
+	}
+	debs, _ := filepath.Glob(filepath.Join(pdir, "*.deb"))
+	if len(debs) == 0 {
+		return "", fmt.Errorf("apt-get download %s: no .deb", pkg)
+	}
+	// Unpack beside, then rename: an interrupted unpack is not mistaken
+	// for a finished one next time.
+	tmp := root + ".tmp"
+	os.RemoveAll(tmp)
+	if out, err := exec.CommandContext(ctx, "dpkg-deb", "-x", debs[0], tmp).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("dpkg-deb -x %s: %w\n%s", debs[0], err, out)
+	}
+	// Games keep their music in zip archives (Quake-style .pk3).
+	var archives []string
+	filepath.WalkDir(tmp, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".pk3") {
+			archives = append(archives, p)
+		}
+		return nil
+	})
+	for _, a := range archives {
+		if err := unzipAudio(a, filepath.Join(pdir, "unzipped", filepath.Base(a))); err != nil {
+			return "", err
+		}
+	}
+	return root, os.Rename(tmp, root)
 }
 
 // aubioStartup times `aubio tempo` on a 0.1 s silent file, best of three:
@@ -588,14 +623,43 @@ func report(w io.Writer, items []*item, o options) {
 	}
 }
 
-// reportTruth prints the table of tracks with ground truth, adding their
-// times to the totals.
+// groupTitles say what each group's truth is.
+var groupTitles = map[string]string{
+	"demo":     "the demo catalogue (exact tempo, beats, downbeats, key)",
+	"recorded": "real recordings (Frets on Fire songs) with their charts' beat annotations",
+	"midi":     "game soundtracks in MIDI, rendered with fluidsynth (beats from the tempo map)",
+}
+
+// reportTruth prints a table per group of tracks with ground truth, adding
+// their times to the totals.
 func reportTruth(w io.Writer, tw *tabwriter.Writer, items []*item, o options, oursTotal, aubioTotal *time.Duration, oursSecs, audioSecs *float64) {
+	var groups []string
+	for _, it := range items {
+		if it.truth != nil && !slices.Contains(groups, it.group) {
+			groups = append(groups, it.group)
+		}
+	}
+	for _, g := range groups {
+		title := groupTitles[g]
+		if title == "" {
+			title = g
+		}
+		fmt.Fprintf(w, "Ground truth: %s.\n", title)
+		var in []*item
+		for _, it := range items {
+			if it.truth != nil && it.group == g {
+				in = append(in, it)
+			}
+		}
+		reportGroup(w, tw, in, o, oursTotal, aubioTotal, oursSecs, audioSecs)
+	}
+}
+
+func reportGroup(w io.Writer, tw *tabwriter.Writer, items []*item, o options, oursTotal, aubioTotal *time.Duration, oursSecs, audioSecs *float64) {
 	var (
 		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
 		aTempo, aOct, aF, aCMLt, aAMLt              mean
 	)
-	fmt.Fprintln(w, "Ground truth: the demo catalogue (exact tempo, beats, downbeats, key).")
 	header := "track\ttruth BPM\tours BPM\tF\tCMLt\tAMLt\tbar F\tkey\t"
 	if o.aubio {
 		header += "aubio BPM\tF\tCMLt\tAMLt\tours s\taubio s\taubio/ours\t"
@@ -603,20 +667,14 @@ func reportTruth(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 		header += "ours s\t"
 	}
 	fmt.Fprintln(tw, header)
-	mark := func(ok, oct bool) string {
-		switch {
-		case ok:
-			return " ok"
-		case oct:
-			return " x2"
-		}
-		return " --"
-	}
+	varies := 0
 	for _, it := range items {
-		if it.truth == nil {
-			continue
+		truthBPM := fmt.Sprintf("%.1f", it.truth.Tempo)
+		if it.varies {
+			truthBPM += " (varies)"
+			varies++
 		}
-		row := []string{it.name, fmt.Sprintf("%.1f", it.truth.Tempo)}
+		row := []string{it.name, truthBPM}
 		if it.oursErr != nil {
 			row = append(row, "error: "+it.oursErr.Error())
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
@@ -625,17 +683,22 @@ func reportTruth(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 		a := it.ours
 		s := score(it.truth, a.Tempo, beatTimes(a.Beats), o.tol)
 		s.downbeatF = eval.BeatFMeasure(it.truth.Downbeats, beatTimes(a.Bars))
-		s.keyOK = a.Key == it.truth.Key && a.Mode == it.truth.Mode
-		oTempo.addBool(s.tempoOK)
-		oOct.addBool(s.octave)
+		if !it.varies {
+			oTempo.addBool(s.tempoOK)
+			oOct.addBool(s.octave)
+		}
 		oF.add(s.beat.FMeasure)
 		oCMLt.add(s.beat.CMLt)
 		oAMLt.add(s.beat.AMLt)
 		oDown.add(s.downbeatF)
-		oKey.addBool(s.keyOK)
-		key := "ok"
-		if !s.keyOK {
-			key = keyName(a.Key, a.Mode) + " (" + keyName(it.truth.Key, it.truth.Mode) + ")"
+		key := ""
+		if it.truth.Key >= 0 {
+			s.keyOK = a.Key == it.truth.Key && a.Mode == it.truth.Mode
+			oKey.addBool(s.keyOK)
+			key = "ok"
+			if !s.keyOK {
+				key = keyName(a.Key, a.Mode) + " (" + keyName(it.truth.Key, it.truth.Mode) + ")"
+			}
 		}
 		row = append(row, fmt.Sprintf("%.1f%s", a.Tempo, mark(s.tempoOK, s.octave)),
 			f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt), f3(s.downbeatF), key)
@@ -659,8 +722,11 @@ func reportTruth(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 	if o.aubio {
 		fmt.Fprintf(w, ", aubio %s", aOct.pct())
 	}
-	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n\n", 100*o.tol)
-
+	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n", 100*o.tol)
+	if varies > 0 {
+		fmt.Fprintf(w, "%d pieces change tempo by more than %.0f%%: their beats are scored, their tempo is not.\n", varies, 100*(steadyRatio-1))
+	}
+	fmt.Fprintln(w)
 }
 
 func mark(ok, oct bool) string {
@@ -678,8 +744,10 @@ func aubioColumns(it *item, o options, aTempo, aOct, aF, aCMLt, aAMLt *mean) []s
 		return []string{"error: " + it.aubioErr.Error(), "", "", ""}
 	}
 	s := score(it.truth, it.aubioBPM, it.aubioBeats, o.tol)
-	aTempo.addBool(s.tempoOK)
-	aOct.addBool(s.octave)
+	if !it.varies {
+		aTempo.addBool(s.tempoOK)
+		aOct.addBool(s.octave)
+	}
 	aF.add(s.beat.FMeasure)
 	aCMLt.add(s.beat.CMLt)
 	aAMLt.add(s.beat.AMLt)

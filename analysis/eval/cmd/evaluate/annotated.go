@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/foreverfm/forever/analysis/eval"
+	"github.com/foreverfm/forever/audio"
+	"github.com/foreverfm/forever/source/demo"
+)
+
+// Music in Debian whose beats are known exactly, because a MIDI file times
+// it. Frets on Fire songs are studio recordings (backing and guitar stems)
+// with a chart whose tempo map the charter synchronised with the audio: a
+// human beat annotation of real recorded music. The MIDI packages hold
+// game soundtracks written by people, which fluidsynth renders with a
+// General MIDI sound font: real compositions and arrangements, played to a
+// grid.
+var (
+	recordedPackages = []string{"fretsonfire-songs-sectoid", "fretsonfire-songs-muldjord"}
+	midiPackages     = []string{"openttd-openmsx", "simutrans-data", "planetblupi-music-midi", "freedink-data"}
+)
+
+// The sound font that fluidsynth renders with (apt fluid-soundfont-gm).
+const soundFont = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+
+// A piece is steady when its beat rate stays within this ratio while notes
+// sound; only steady pieces count towards tempo accuracy, as the issue of
+// a single "right tempo" only has an answer for them.
+const steadyRatio = 1.04
+
+// Pieces shorter than this are jingles, not music to mix.
+const minPieceSeconds = 30
+
+// annotatedItems fetches the packages above into dir (once: later runs
+// reuse what is there), prepares one WAV file per piece beside them, and
+// returns the pieces with their annotations as truth. At most max pieces
+// are taken from each package (0: all).
+func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
+	if _, err := exec.LookPath("fluidsynth"); err != nil {
+		return nil, errors.New("fluidsynth not installed (apt install fluidsynth fluid-soundfont-gm)")
+	}
+	if _, err := os.Stat(soundFont); err != nil {
+		return nil, fmt.Errorf("sound font missing (apt install fluid-soundfont-gm): %w", err)
+	}
+	var jobs []*piece
+	for _, pkg := range recordedPackages {
+		root, err := download(ctx, dir, pkg)
+		if err != nil {
+			slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
+			continue
+		}
+		charts, err := findFiles(root, "notes.mid")
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range spread(charts, max) {
+			jobs = append(jobs, &piece{group: "recorded", pkg: pkg, midi: c, stems: stemsOf(filepath.Dir(c))})
+		}
+	}
+	for _, pkg := range midiPackages {
+		root, err := download(ctx, dir, pkg)
+		if err != nil {
+			slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
+			continue
+		}
+		files, err := findFiles(root, "*.mid")
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range spread(files, max) {
+			jobs = append(jobs, &piece{group: "midi", pkg: pkg, midi: f})
+		}
+	}
+	out := filepath.Join(dir, "annotated")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	// Prepare in parallel: rendering and mixing are the slow part.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			progress("preparing annotated music %d/%d", i+1, len(jobs))
+			p.err = p.prepare(ctx, out)
+		}()
+	}
+	wg.Wait()
+	progress("")
+	var items []*item
+	for _, p := range jobs {
+		if p.err != nil {
+			if !errors.Is(p.err, errSkip) {
+				slog.Warn("skipping annotated piece", "file", p.midi, "err", p.err)
+			}
+			continue
+		}
+		items = append(items, &item{group: p.group, name: p.name, path: p.wav, truth: p.truth, varies: !p.steady})
+	}
+	return items, ctx.Err()
+}
+
+// errSkip marks a piece left out on purpose (too short to be music).
+var errSkip = errors.New("skipped")
+
+// piece is one annotated piece of music on its way to a WAV file.
+type piece struct {
+	group, pkg string
+	midi       string   // the tempo map
+	stems      []string // recorded audio to mix; none: render midi
+
+	name   string
+	wav    string
+	truth  *demo.Truth
+	steady bool
+	err    error
+}
+
+func (p *piece) prepare(ctx context.Context, dir string) error {
+	f, err := os.Open(p.midi)
+	if err != nil {
+		return err
+	}
+	s, err := eval.ReadMIDI(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.midi, err)
+	}
+	if s.LastNote-s.FirstNote < minPieceSeconds {
+		return errSkip
+	}
+	p.steady = s.MaxBPM <= s.MinBPM*steadyRatio
+	// Key is unknown (-1): a MIDI key signature is optional and often a
+	// default, so it is no annotation.
+	p.truth = &demo.Truth{Tempo: s.Tempo(), Beats: s.Beats, Downbeats: s.Downbeats, Key: -1}
+	base := strings.TrimSuffix(filepath.Base(p.midi), filepath.Ext(p.midi))
+	if len(p.stems) > 0 {
+		base = filepath.Base(filepath.Dir(p.midi)) // the song's folder names it
+	}
+	p.name = base
+	p.wav = filepath.Join(dir, p.pkg+"-"+strings.ReplaceAll(base, " ", "_")+".wav")
+	if _, err := os.Stat(p.wav); err == nil {
+		return nil
+	}
+	tmp := p.wav + ".tmp"
+	if len(p.stems) > 0 {
+		err = mixStems(tmp, p.stems)
+	} else {
+		err = renderMIDI(ctx, tmp, p.midi)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, p.wav)
+}
+
+// stemsOf lists the audio of a Frets on Fire song: the backing track and
+// the guitar (and rhythm guitar, where there is one), which the game plays
+// together.
+func stemsOf(dir string) []string {
+	var stems []string
+	for _, n := range []string{"song.ogg", "guitar.ogg", "rhythm.ogg"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			stems = append(stems, filepath.Join(dir, n))
+		}
+	}
+	return stems
+}
+
+// mixStems sums the stems, all starting together, into one WAV file.
+func mixStems(path string, stems []string) error {
+	var sum *audio.PCM
+	for _, s := range stems {
+		p, err := audio.DecodeFile(s)
+		if err != nil {
+			return err
+		}
+		if sum == nil || len(p.Samples) > len(sum.Samples) {
+			p, sum = sum, p
+		}
+		if p != nil {
+			for i, v := range p.Samples {
+				sum.Samples[i] += v
+			}
+		}
+	}
+	if sum == nil {
+		return errors.New("no stems")
+	}
+	// The stems are mastered to be played together; only keep the sum
+	// out of clipping.
+	var peak float32
+	for _, v := range sum.Samples {
+		peak = max(peak, v, -v)
+	}
+	if peak > 1 {
+		for i := range sum.Samples {
+			sum.Samples[i] /= peak
+		}
+	}
+	return writeWAV(path, sum)
+}
+
+// renderMIDI plays a MIDI file through fluidsynth into a 44.1 kHz WAV file.
+// fluidsynth starts the song's tick 0 at the file's first sample, so the
+// annotation needs no offset.
+func renderMIDI(ctx context.Context, path, midi string) error {
+	cmd := exec.CommandContext(ctx, "fluidsynth", "-ni", "-q", "-g", "0.6", "-r", "44100", "-T", "wav", "-F", path, soundFont, midi)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("fluidsynth %s: %w\n%s", midi, err, out)
+	}
+	return nil
+}
+
+// findFiles lists the files under root whose base name matches the glob,
+// in name order.
+func findFiles(root, glob string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ok, _ := filepath.Match(glob, strings.ToLower(d.Name())); ok && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
+}
