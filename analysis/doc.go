@@ -20,7 +20,7 @@
 //
 //   - Tempo: the autocorrelation of the onset envelope, read at each
 //     candidate period with a little support from twice and half the period,
-//     times a log-Gaussian prior around 120 BPM (half an octave wide).
+//     times a log-Gaussian prior around 130 BPM (0.7 octave wide).
 //   - Beats: dynamic programming after Ellis (2007) on an envelope that
 //     mixes the log-mel flux with a compressed linear energy flux (led by
 //     the loudest events, the kick and snare, so that a busy syncopated bass
