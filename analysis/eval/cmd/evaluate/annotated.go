@@ -53,33 +53,32 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 	if _, err := os.Stat(soundFont); err != nil {
 		return nil, fmt.Errorf("sound font missing (apt install fluid-soundfont-gm): %w", err)
 	}
-	var jobs []*piece
-	for _, pkg := range recordedPackages {
-		root, err := download(ctx, dir, pkg)
-		if err != nil {
-			slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
-			continue
-		}
-		charts, err := findFiles(root, "notes.mid")
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range spread(charts, max) {
-			jobs = append(jobs, &piece{group: "recorded", pkg: pkg, midi: c, stems: stemsOf(filepath.Dir(c))})
-		}
+	sets := []struct {
+		group, glob string
+		pkgs        []string
+	}{
+		{"recorded", "notes.mid", recordedPackages},
+		{"midi", "*.mid", midiPackages},
 	}
-	for _, pkg := range midiPackages {
-		root, err := download(ctx, dir, pkg)
-		if err != nil {
-			slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
-			continue
-		}
-		files, err := findFiles(root, "*.mid")
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range spread(files, max) {
-			jobs = append(jobs, &piece{group: "midi", pkg: pkg, midi: f})
+	var jobs []*piece
+	for _, set := range sets {
+		for _, pkg := range set.pkgs {
+			root, err := download(ctx, dir, pkg)
+			if err != nil {
+				slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
+				continue
+			}
+			files, err := findFiles(root, set.glob)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range spread(files, max) {
+				p := &piece{group: set.group, pkg: pkg, midi: f}
+				if set.group == "recorded" {
+					p.stems = stemsOf(filepath.Dir(f))
+				}
+				jobs = append(jobs, p)
+			}
 		}
 	}
 	out := filepath.Join(dir, "annotated")
