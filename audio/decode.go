@@ -117,6 +117,7 @@ type native struct {
 // truncated stream it returns what it has and an error wrapping
 // io.ErrUnexpectedEOF; on any other error the native is nil.
 func decodeNative(r io.Reader, format string) (*native, error) {
+	avail := remaining(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, perr := br.Peek(64)
 	sniffed := sniff(head)
@@ -150,7 +151,7 @@ func decodeNative(r io.Reader, format string) (*native, error) {
 	)
 	switch format {
 	case "wav":
-		n, err = guard(format, func() (*native, error) { return decodeWAV(br) })
+		n, err = guard(format, func() (*native, error) { return decodeWAV(br, avail) })
 	case "mp3":
 		n, err = guard(format, func() (*native, error) { return decodeMP3(br) })
 	case "flac":
@@ -217,4 +218,23 @@ func readAllLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("input larger than %d MB: %w", limit>>20, ErrTooLong)
 	}
 	return buf.Bytes(), nil
+}
+
+// remaining is how many bytes a regular file has left to read, or -1 for
+// other readers. It bounds an allocation by what the input really holds,
+// where a header's claim cannot be trusted.
+func remaining(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return -1
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || off > st.Size() {
+		return -1
+	}
+	return st.Size() - off
 }

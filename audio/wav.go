@@ -23,7 +23,7 @@ const (
 // fmt chunk's declared size (a hostile 4 GB header allocates 4 GB), has no
 // IEEE float or WAVE_FORMAT_EXTENSIBLE sub-format support, and reads one
 // sample per Read call.
-func decodeWAV(r io.Reader) (*native, error) {
+func decodeWAV(r io.Reader, avail int64) (*native, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return nil, fmt.Errorf("reading RIFF header: %w", eofAsUnexpected(err))
@@ -91,7 +91,7 @@ func decodeWAV(r io.Reader) (*native, error) {
 			// Streaming writers leave the size at 0 or 0xFFFFFFFF; read
 			// such data to EOF.
 			unknown := size == 0 || size == 0xFFFFFFFF
-			s, err := readWAVData(r, size, unknown, tag, channels, rate, bits, align)
+			s, err := readWAVData(r, size, avail, unknown, tag, channels, rate, bits, align)
 			n := &native{samples: s, rate: rate, channels: channels, layout: layout}
 			return n, err
 		default:
@@ -120,8 +120,9 @@ func checkWAVFormat(tag uint16, channels, rate, bits, align int) error {
 	return nil
 }
 
-// readWAVData converts the data chunk to float32 in blocks.
-func readWAVData(r io.Reader, size int64, unknown bool, tag uint16, channels, rate, bits, align int) ([]float32, error) {
+// readWAVData converts the data chunk to float32 in blocks. avail is the
+// number of bytes the input holds, when known (-1 when not).
+func readWAVData(r io.Reader, size, avail int64, unknown bool, tag uint16, channels, rate, bits, align int) ([]float32, error) {
 	limit := int64(maxFrames(rate)) * int64(align)
 	if !unknown && size > limit {
 		return nil, fmt.Errorf("data chunk of %d bytes: %w", size, ErrTooLong)
@@ -131,8 +132,15 @@ func readWAVData(r io.Reader, size int64, unknown bool, tag uint16, channels, ra
 	}
 	// Trust the header's size only up to a bound (a hostile header may
 	// claim gigabytes); append grows past it as real data arrives. The
-	// bound covers a typical track, sparing the copies of repeated growth.
-	out := make([]float32, 0, min(size/int64(bits/8), 8<<20))
+	// bound is the file's own size when known, so a long track is read
+	// into one allocation (growing a slice of hundreds of megabytes costs
+	// copies and fresh pages many times over); else it covers a typical
+	// track.
+	bound := int64(8 << 20)
+	if avail > 0 {
+		bound = avail / int64(bits/8)
+	}
+	out := make([]float32, 0, min(size/int64(bits/8), bound))
 	block := make([]byte, 64<<10/align*align)
 	var carry int // bytes of a partial frame kept at the start of block
 	var read int64
