@@ -59,6 +59,9 @@ const (
 func ReadMIDI(r io.Reader) (*Score, error) {
 	br := bufio.NewReader(io.LimitReader(r, maxMIDIBytes))
 	id, body, err := readChunk(br)
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%w: empty MIDI file", ErrInvalid)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -111,9 +114,7 @@ func readChunk(r io.Reader) (string, []byte, error) {
 		return "", nil, fmt.Errorf("%w: MIDI chunk of %d bytes", ErrInvalid, n)
 	}
 	// Grow as bytes arrive rather than trusting the length.
-	var buf []byte
-	lr := io.LimitReader(r, int64(n))
-	buf, err := io.ReadAll(lr)
+	buf, err := io.ReadAll(io.LimitReader(r, int64(n)))
 	if err != nil {
 		return "", nil, err
 	}
