@@ -68,7 +68,10 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 				slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
 				continue
 			}
-			files, err := findFiles(root, set.glob)
+			files, err := findFiles(root, func(name string) bool {
+				ok, _ := filepath.Match(set.glob, strings.ToLower(name))
+				return ok
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -226,19 +229,22 @@ func renderMIDI(ctx context.Context, path, midi string) error {
 	return nil
 }
 
-// findFiles lists the files under root whose base name matches the glob,
-// in name order.
-func findFiles(root, glob string) ([]string, error) {
+// findFiles lists the files under root whose base names keep accepts, in
+// name order.
+func findFiles(root string, keep func(name string) bool) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if ok, _ := filepath.Match(glob, strings.ToLower(d.Name())); ok && !d.IsDir() {
+		if !d.IsDir() && keep(d.Name()) {
 			files = append(files, p)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	slices.Sort(files)
-	return files, err
+	return files, nil
 }

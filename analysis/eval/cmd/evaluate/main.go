@@ -297,24 +297,11 @@ func audioFiles(dir, match string, max int) ([]string, error) {
 	if _, err := filepath.Match(match, ""); err != nil {
 		return nil, fmt.Errorf("bad -match pattern %q: %w", match, err)
 	}
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if ok, _ := filepath.Match(match, d.Name()); match != "" && !ok {
-			return nil
-		}
-		if !d.IsDir() && audioExt[strings.ToLower(filepath.Ext(p))] {
-			files = append(files, p)
-		}
-		return nil
+	files, err := findFiles(dir, func(name string) bool {
+		ok, _ := filepath.Match(match, name)
+		return (match == "" || ok) && audioExt[strings.ToLower(filepath.Ext(name))]
 	})
-	if err != nil {
-		return nil, err
-	}
-	slices.Sort(files)
-	return spread(files, max), nil
+	return spread(files, max), err
 }
 
 // spread picks max of files (all when max is 0), evenly over the list.
