@@ -155,7 +155,7 @@ func decodeNative(r io.Reader, format string) (*native, error) {
 	case "mp3":
 		n, err = guard(format, func() (*native, error) { return decodeMP3(br) })
 	case "flac":
-		n, err = guard(format, func() (*native, error) { return decodeFLAC(br) })
+		n, err = guard(format, func() (*native, error) { return decodeFLAC(br, avail) })
 	case "ogg":
 		n, err = guard(format, func() (*native, error) { return decodeOgg(br) })
 	case "":

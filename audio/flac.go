@@ -8,8 +8,14 @@ import (
 	"github.com/mewkiz/flac"
 )
 
-// decodeFLAC decodes a FLAC stream with mewkiz/flac.
-func decodeFLAC(r io.Reader) (*native, error) {
+// flacSamplesPerByte bounds the samples a FLAC byte is trusted to carry
+// before decoding: 8:1 compression of 16-bit audio. Quieter material
+// compresses further and grows the output past it.
+const flacSamplesPerByte = 4
+
+// decodeFLAC decodes a FLAC stream with mewkiz/flac; avail is the input's
+// size in bytes when known, else -1.
+func decodeFLAC(r io.Reader, avail int64) (*native, error) {
 	st, err := flac.New(r)
 	if err != nil {
 		return nil, eofAsUnexpected(err)
@@ -26,10 +32,16 @@ func decodeFLAC(r io.Reader) (*native, error) {
 		return nil, fmt.Errorf("%d samples declared: %w", info.NSamples, ErrTooLong)
 	}
 	scale := 1 / float32(uint64(1)<<(bits-1))
-	// The declared length sizes the output, but only up to 16 MB: the
-	// header is not trusted for a larger allocation before the data
-	// proves it.
-	out := make([]float32, 0, min(int(info.NSamples)*ch, 1<<22))
+	// The declared length sizes the output, but is not trusted for a
+	// larger allocation than the input could hold (flacSamplesPerByte per
+	// byte, when its size is known) or, when not, than 16 MB, before the
+	// data proves it. Growing past a bound by append costs copies and
+	// fresh pages many times over on a long track.
+	bound := 1 << 22
+	if avail > 0 {
+		bound = max(bound, int(min(avail, maxInputBytes))*flacSamplesPerByte)
+	}
+	out := make([]float32, 0, min(int(info.NSamples)*ch, bound))
 	for {
 		f, err := st.ParseNext()
 		if err != nil {

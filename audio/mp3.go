@@ -156,7 +156,7 @@ func decodeMP3(r io.Reader) (*native, error) {
 // decoder and encoder delay: the conformance references do.
 func decodeMP3Bytes(data []byte, trim bool) (*native, error) {
 	if off := id3v2End(data); off+4 <= len(data) && string(data[off:off+4]) == "fLaC" {
-		return decodeFLAC(bytes.NewReader(data[off:]))
+		return decodeFLAC(bytes.NewReader(data[off:]), int64(len(data)-off))
 	}
 	s, err := parseMP3(data)
 	if err != nil {
@@ -220,10 +220,11 @@ const maxCorrupt = 100
 // corrupt or skipped as junk (at least 3), and the stream is rejected.
 func decodeFrames(data []byte, s *mp3Stream) ([]float32, error) {
 	limit := maxFrames(s.first.SampleRate)
-	// The frame count parseMP3 found sizes the output, bounded so that a
-	// lying stream cannot make it allocate much before decoding anything.
+	// The frames parseMP3 found in the data size the output: each is
+	// there, so the estimate is what decoding them yields, and a long
+	// track is decoded into one allocation rather than grown by append.
 	est := (len(s.offsets) + 1) * s.first.SamplesPerFrame() * 2
-	out := make([]float32, 0, min(est, 2*limit, 1<<25))
+	out := make([]float32, 0, min(est, 2*limit))
 	var d mp3.Decoder
 	corrupt := s.resyncs
 	var last error
