@@ -27,6 +27,12 @@ type Score struct {
 	// MinBPM and MaxBPM are the slowest and fastest beat rates in force
 	// while notes sound; equal for a steady tempo.
 	MinBPM, MaxBPM float64
+	// OnGrid is the share of notes that start on the grid a sequencer
+	// quantises to: a sixteenth or a triplet eighth of the quarter note,
+	// within a 48th. A sequenced file scores near 1. One played in live
+	// without a click scores near 0.5: its tempo map does not follow the
+	// music, and its grid is no annotation of it.
+	OnGrid float64
 }
 
 // Tempo is the score's beat rate, BPM: the median inter-beat interval's,
@@ -79,7 +85,7 @@ func ReadMIDI(r io.Reader) (*Score, error) {
 	if ntrk > maxMIDITracks {
 		return nil, fmt.Errorf("%w: %d MIDI tracks", ErrInvalid, ntrk)
 	}
-	var m midiEvents
+	m := midiEvents{ppq: int64(div)}
 	for range ntrk {
 		id, body, err := readChunk(br)
 		if errors.Is(err, io.EOF) {
@@ -141,6 +147,8 @@ type midiEvents struct {
 	meters              []meterChange
 	firstTick, lastTick int64
 	anyNote             bool
+	onGrid, notes       int
+	ppq                 int64
 }
 
 func (m *midiEvents) note(tick int64) {
@@ -149,6 +157,24 @@ func (m *midiEvents) note(tick int64) {
 	}
 	m.lastTick = max(m.lastTick, tick)
 	m.anyNote = true
+	m.notes++
+	if onQuantGrid(tick, m.ppq) {
+		m.onGrid++
+	}
+}
+
+// onQuantGrid says whether tick lies within a 48th of a quarter of a
+// sixteenth or a triplet eighth, at ppq ticks per quarter.
+func onQuantGrid(tick, ppq int64) bool {
+	// In 48ths of the quarter, sixteenths fall on multiples of 12 and
+	// triplet eighths on multiples of 16; within one 48th either side.
+	ph := float64(tick%ppq) / float64(ppq) * 48
+	for _, g := range []float64{0, 12, 16, 24, 32, 36, 48} {
+		if math.Abs(ph-g) < 1 {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *midiEvents) parseTrack(b []byte) error {
@@ -271,7 +297,11 @@ func (m *midiEvents) score(ppq float64) (*Score, error) {
 		k = max(k, 0)
 		return secs[k] + (tick-float64(m.tempos[k].tick))*m.tempos[k].usPerQ/ppq/1e6
 	}
-	s := &Score{FirstNote: seconds(float64(m.firstTick)), LastNote: seconds(float64(m.lastTick))}
+	s := &Score{
+		FirstNote: seconds(float64(m.firstTick)),
+		LastNote:  seconds(float64(m.lastTick)),
+		OnGrid:    float64(m.onGrid) / float64(m.notes),
+	}
 	if s.LastNote-s.FirstNote > maxMIDIHours*3600 {
 		return nil, fmt.Errorf("%w: MIDI notes span %.0f hours", ErrInvalid, (s.LastNote-s.FirstNote)/3600)
 	}

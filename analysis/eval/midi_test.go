@@ -88,6 +88,9 @@ func TestReadMIDISteady(t *testing.T) {
 	if !near(s.Tempo(), 120) || !near(s.MinBPM, 120) || !near(s.MaxBPM, 120) {
 		t.Errorf("tempo %v [%v, %v], want 120", s.Tempo(), s.MinBPM, s.MaxBPM)
 	}
+	if s.OnGrid != 1 {
+		t.Errorf("on grid %v, want 1", s.OnGrid)
+	}
 	if !near(s.FirstNote, 0) || !near(s.LastNote, 4) {
 		t.Errorf("notes span %v-%v, want 0-4", s.FirstNote, s.LastNote)
 	}
@@ -190,4 +193,24 @@ func FuzzReadMIDI(f *testing.F) {
 			t.Fatalf("%d downbeats for %d beats", len(s.Downbeats), len(s.Beats))
 		}
 	})
+}
+
+func TestReadMIDIOnGrid(t *testing.T) {
+	// At 480 ticks per quarter: on the beat, a sixteenth (120), a triplet
+	// eighth (320), one tick early for the next beat (959, within a 48th),
+	// and two notes played loose (50 and 1300).
+	var track []byte
+	last := uint32(0)
+	for _, tick := range []uint32{0, 120, 320, 959, 1050 + 250, 50 + 1920} {
+		track = append(track, ev(tick-last, 0x90, 60, 100)...)
+		last = tick
+	}
+	track = append(track, cat(ev(480, 0x80, 60, 0), endOfTrack)...)
+	s, err := ReadMIDI(bytes.NewReader(smf(0, 480, track)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(s.OnGrid, 4.0/6) {
+		t.Errorf("on grid %v, want 4/6", s.OnGrid)
+	}
 }
