@@ -60,8 +60,8 @@ func TestPrepareRecorded(t *testing.T) {
 	if p.name != "My Song" || filepath.Base(p.wav) != "pkg-My_Song.wav" {
 		t.Errorf("name %q, file %q", p.name, p.wav)
 	}
-	if math.Abs(p.truth.Tempo-150) > 1e-3 || len(p.truth.Beats) != 80 || !p.steady || p.truth.Key != -1 {
-		t.Errorf("truth: tempo %v, %d beats, steady %v, key %d", p.truth.Tempo, len(p.truth.Beats), p.steady, p.truth.Key)
+	if math.Abs(p.truth.Tempo-150) > 1e-3 || len(p.truth.Beats) != 80 || !p.steady || p.truth.Key != -1 || p.onGrid != 1 {
+		t.Errorf("truth: tempo %v, %d beats, steady %v, key %d, on grid %v", p.truth.Tempo, len(p.truth.Beats), p.steady, p.truth.Key, p.onGrid)
 	}
 	mix, err := audio.DecodeFile(p.wav)
 	if err != nil {
