@@ -29,7 +29,7 @@ type Score struct {
 	MinBPM, MaxBPM float64
 	// OnGrid is the share of notes that start on the grid a sequencer
 	// quantises to: a sixteenth or a triplet eighth of the quarter note,
-	// within a 48th. A sequenced file scores near 1. One played in live
+	// within two 48ths. A sequenced file scores near 1. One played in live
 	// without a click scores near 0.5: its tempo map does not follow the
 	// music, and its grid is no annotation of it.
 	OnGrid float64
@@ -163,14 +163,15 @@ func (m *midiEvents) note(tick int64) {
 	}
 }
 
-// onQuantGrid says whether tick lies within a 48th of a quarter of a
-// sixteenth or a triplet eighth, at ppq ticks per quarter.
+// onQuantGrid says whether tick lies within two 48ths of a quarter (the
+// play of a humanised sequence) of a sixteenth or a triplet eighth, at ppq
+// ticks per quarter.
 func onQuantGrid(tick, ppq int64) bool {
 	// In 48ths of the quarter, sixteenths fall on multiples of 12 and
-	// triplet eighths on multiples of 16; within one 48th either side.
+	// triplet eighths on multiples of 16.
 	ph := float64(tick%ppq) / float64(ppq) * 48
 	for _, g := range []float64{0, 12, 16, 24, 32, 36, 48} {
-		if math.Abs(ph-g) < 1 {
+		if math.Abs(ph-g) < 2 {
 			return true
 		}
 	}
