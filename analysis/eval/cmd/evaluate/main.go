@@ -525,6 +525,13 @@ func (m mean) String() string {
 	}
 	return fmt.Sprintf("%.3f", m.sum/float64(m.n))
 }
+
+// upToOctave counts the tempi right or an octave off, from the means of
+// each over the same tracks.
+func upToOctave(right, octave mean) string {
+	return mean{sum: right.sum + octave.sum, n: right.n}.pct()
+}
+
 func (m mean) pct() string {
 	if m.n == 0 {
 		return "-"
@@ -710,6 +717,11 @@ func reportGroup(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 		fmt.Fprintf(w, ", aubio %s", aOct.pct())
 	}
 	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n", 100*o.tol)
+	fmt.Fprintf(w, "right or an octave off: ours %s", upToOctave(oTempo, oOct))
+	if o.aubio {
+		fmt.Fprintf(w, ", aubio %s", upToOctave(aTempo, aOct))
+	}
+	fmt.Fprintln(w)
 	if varies > 0 {
 		fmt.Fprintf(w, "%d pieces change tempo by more than %.0f%%: their beats are scored, their tempo is not.\n", varies, 100*(steadyRatio-1))
 	}

@@ -43,6 +43,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"tempo 50% (1/2)", // ours: one right, one at half tempo
 		"octave errors: ours 50% (1/2), aubio 50% (1/2)",
+		"right or an octave off: ours 100% (2/2), aubio 50% (1/2)",
 		"agreement with aubio: tempo 100% (1/1), mean beat F 1.000",
 		"aubio/ours = 2.33", // (2+2+3) s / 3 s
 		"song.ogg",
