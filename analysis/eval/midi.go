@@ -30,8 +30,9 @@ type Score struct {
 	// OnGrid is the share of notes that start on the grid a sequencer
 	// quantises to: a sixteenth or a triplet eighth of the quarter note,
 	// within two 48ths. A sequenced file scores near 1. One played in live
-	// without a click scores near 0.5: its tempo map does not follow the
-	// music, and its grid is no annotation of it.
+	// without a click scores near 0.5, one whose notes all sit off its
+	// grid near 0: its tempo map does not follow the music, and its grid
+	// is no annotation of it.
 	OnGrid float64
 }
 
@@ -104,7 +105,7 @@ func ReadMIDI(r io.Reader) (*Score, error) {
 	if !m.anyNote {
 		return nil, fmt.Errorf("%w: MIDI file has no notes", ErrInvalid)
 	}
-	return m.score(float64(div))
+	return m.score()
 }
 
 func readChunk(r io.Reader) (string, []byte, error) {
@@ -277,7 +278,8 @@ func (m *midiEvents) parseTrack(b []byte) error {
 }
 
 // score lays the beat grid over the tempo map.
-func (m *midiEvents) score(ppq float64) (*Score, error) {
+func (m *midiEvents) score() (*Score, error) {
+	ppq := float64(m.ppq)
 	// Events of several tracks at one tick: the last one read wins, as in
 	// a sequencer that merges tracks in order.
 	sort.SliceStable(m.tempos, func(a, b int) bool { return m.tempos[a].tick < m.tempos[b].tick })

@@ -120,7 +120,7 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 		}
 		it := &item{group: p.group, name: p.name, path: p.wav, truth: p.truth, varies: !p.steady}
 		if p.onGrid < minOnGrid {
-			it.group, it.truth = p.group+" (played in live: no truth)", nil
+			it.group, it.truth = p.group+" (notes off its grid: no truth)", nil
 		}
 		items = append(items, it)
 	}
