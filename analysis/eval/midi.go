@@ -19,7 +19,9 @@ type Score struct {
 	// Beats and Downbeats in seconds, while notes sound. The
 	// beat is the time signature's counting unit: the quarter in 4/4, the
 	// half in 2/2, the dotted quarter in compound metres such as 6/8 and
-	// 12/8.
+	// 12/8. A file without a time signature is counted in 4/4, as the
+	// standard asks, unless its notes group in threes of eighths all
+	// through: then in 6/8.
 	Beats, Downbeats []float64
 	// FirstNote and LastNote bound the notes: the start of the first and
 	// the end of the last, in seconds.
@@ -56,6 +58,10 @@ const (
 	maxMIDITracks = 1024
 	maxMIDIHours  = 4
 	maxMIDIBeats  = 100000 // 4 hours at 400 BPM
+
+	// minCompoundNotes is how many notes on the eighth grid it takes to
+	// tell a compound metre from a simple one.
+	minCompoundNotes = 48
 )
 
 // ReadMIDI reads the tempo map, time signatures and note span of a
@@ -150,6 +156,9 @@ type midiEvents struct {
 	anyNote             bool
 	onGrid, notes       int
 	ppq                 int64
+	// thirds counts the notes on the eighth grid by their place in a
+	// group of three eighths.
+	thirds [3]int
 }
 
 func (m *midiEvents) note(tick int64) {
@@ -162,6 +171,30 @@ func (m *midiEvents) note(tick int64) {
 	if onQuantGrid(tick, m.ppq) {
 		m.onGrid++
 	}
+	e := float64(tick) * 2 / float64(m.ppq) // in eighths
+	if r := math.Round(e); math.Abs(e-r) < 1.0/12 {
+		m.thirds[int64(r)%3]++
+	}
+}
+
+// compoundPhase says whether notes group in threes of eighths all through
+// the file, as in 6/8 or 12/8: then one place in every group of three
+// stays (nearly) empty, which no simple metre does for long, since its
+// beats of two eighths fall on every place in turn. It returns the place
+// where most notes start, the beat's.
+func (m *midiEvents) compoundPhase() (int, bool) {
+	t := m.thirds
+	total := t[0] + t[1] + t[2]
+	if total < minCompoundNotes || min(t[0], t[1], t[2])*50 > total {
+		return 0, false
+	}
+	p := 0
+	for k := range t {
+		if t[k] > t[p] {
+			p = k
+		}
+	}
+	return p, true
 }
 
 // onQuantGrid says whether tick lies within two 48ths of a quarter (the
@@ -286,6 +319,21 @@ func (m *midiEvents) score() (*Score, error) {
 	sort.SliceStable(m.meters, func(a, b int) bool { return m.meters[a].tick < m.meters[b].tick })
 	if len(m.tempos) == 0 || m.tempos[0].tick > 0 {
 		m.tempos = append([]tempoChange{{0, 500000}}, m.tempos...) // 120 BPM by default
+	}
+	if len(m.meters) == 0 {
+		// The standard assumes 4/4 when a file gives no time signature,
+		// but many sequencers leave it out whatever the metre, and
+		// counting a 6/8 piece in quarters puts the beat where no
+		// listener would.
+		if p, ok := m.compoundPhase(); ok {
+			// Start a beat before the file so that no bar of 4/4 comes
+			// first.
+			start := int64(p) * m.ppq / 2
+			if start > 0 {
+				start -= 3 * m.ppq / 2
+			}
+			m.meters = []meterChange{{start, 6, 8}}
+		}
 	}
 	if len(m.meters) == 0 || m.meters[0].tick > 0 {
 		m.meters = append([]meterChange{{0, 4, 4}}, m.meters...)

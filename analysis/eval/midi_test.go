@@ -214,3 +214,66 @@ func TestReadMIDIOnGrid(t *testing.T) {
 		t.Errorf("on grid %v, want 4/6", s.OnGrid)
 	}
 }
+
+// untimedSignature builds a file at 120 BPM, 96 ticks per quarter, with no
+// time signature, whose notes start at the given eighths of every bar of
+// barEighths eighths, for bars bars, after a rest of lead eighths.
+func untimedSignature(lead int, barEighths int, eighths []int, bars int) []byte {
+	var notes []byte
+	last := 0 // tick of the last event
+	for b := range bars {
+		for _, e := range eighths {
+			at := (lead + b*barEighths + e) * 48
+			notes = append(notes, ev(uint32(at-last), 0x90, 60, 100)...)
+			notes = append(notes, ev(24, 0x80, 60, 0)...)
+			last = at + 24
+		}
+	}
+	return smf(0, 96, cat(tempo(0, 120), notes, endOfTrack))
+}
+
+func TestReadMIDIInfersCompoundMetre(t *testing.T) {
+	cases := []struct {
+		name       string
+		lead, bar  int
+		eighths    []int
+		beatEighth int // the beat's length in eighths
+		first      float64
+	}{
+		// Quarter and eighth, twice a bar: 6/8 all through.
+		{"long-short 6/8", 0, 6, []int{0, 2, 3, 5}, 3, 0},
+		// The same, entering on the second eighth: the beat is where most
+		// notes start, not the file's first tick.
+		{"6/8 off the first tick", 1, 6, []int{0, 1, 3, 4}, 3, 0.25},
+		// Running eighths fill every place: the standard's 4/4 stands.
+		{"running eighths", 0, 8, []int{0, 1, 2, 3, 4, 5, 6, 7}, 2, 0},
+		// Only beats of two eighths: every place in turn, 4/4 stands.
+		{"quarters", 0, 8, []int{0, 2, 4, 6}, 2, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := ReadMIDI(bytes.NewReader(untimedSignature(c.lead, c.bar, c.eighths, 16)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 120.0 * 2 / float64(c.beatEighth)
+			if got := s.Tempo(); !near(got, want) {
+				t.Errorf("tempo %.3f BPM, want %.3f", got, want)
+			}
+			if s.MinBPM != s.MaxBPM {
+				t.Errorf("beat rate %.3f-%.3f BPM, want one", s.MinBPM, s.MaxBPM)
+			}
+			if !near(s.Beats[0], c.first) {
+				t.Errorf("first beat at %.3f s, want %.3f", s.Beats[0], c.first)
+			}
+		})
+	}
+	// Too few notes to tell: 4/4.
+	s, err := ReadMIDI(bytes.NewReader(untimedSignature(0, 6, []int{0, 2, 3, 5}, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Tempo(); !near(got, 120) {
+		t.Errorf("16 notes: tempo %.3f BPM, want the standard's 120", got)
+	}
+}
