@@ -85,7 +85,7 @@ func rhythm(f *features, a *Analysis) {
 	env := beatEnvelope(f, beatMix)
 	per := localPeriods(env, periodOf(bpm))
 	frames := trackBeats(env, per)
-	factor, parity := metricalLevel(f.lowMid, frames, bpm)
+	factor, parity := metricalLevel(f, frames, bpm)
 	switch factor {
 	case 0.5:
 		half := frames[:0]

@@ -253,16 +253,32 @@ func fitTempo(times []float64) float64 {
 // is on the eighth notes of a half-time groove and the beat is every
 // second one; when the points halfway between beats are as strong as the
 // beats, the tracker is on half notes and the beat is twice as fast.
+//
+// Drums settle it where loudness cannot. In a backbeat the kick and the
+// snare take turns beat by beat, so when the tracker finds one drum on
+// every one of its beats and the other halfway between, it is on half
+// notes, as in fast rock and punk; unless the sound halfway is a hi-hat
+// rather than a snare's broadband crack, for a kick on every beat and an
+// open hat on every off-beat is disco and house at their own tempo. The
+// thresholds were set on real music with exact beats (scripts/analysis-eval
+// -annotated); results hold for turns from 0.45 to 0.55 and alternation
+// from 0.3 to 0.4.
 const (
 	halfBelow   = 0.30 // weak/strong beat ratio below which the tempo halves
 	doubleAbove = 0.85 // midpoint/beat ratio above which the tempo doubles
 	slowestBeat = 55.0 // BPM: never halve below this
 	fastestBeat = 180.0
+
+	backbeatTurns       = 0.5  // consistency of drum turns at midpoints above which the tempo doubles
+	backbeatAlternation = 0.35 // ... unless successive beats alternate at least this consistently
+	backbeatHats        = 2.0  // ... and the hats rise halfway less than this many times as much as the snare's band
+	backbeatFastest     = 220.0
 )
 
 // metricalLevel returns 0.5, 1 or 2: the factor to apply to the tempo
 // tracked at bpm with beats at frames.
-func metricalLevel(lowMid []float32, frames []int, bpm float64) (factor float64, parity int) {
+func metricalLevel(f *features, frames []int, bpm float64) (factor float64, parity int) {
+	lowMid := f.lowMid
 	if len(frames) < 16 {
 		return 1, 0
 	}
@@ -294,5 +310,72 @@ func metricalLevel(lowMid []float32, frames []int, bpm float64) (factor float64,
 	if bpm*2 <= fastestBeat && mid/on > doubleAbove {
 		return 2, 0
 	}
+	if bpm*2 <= backbeatFastest {
+		turns, alt := backbeat(f.kick, f.snare, frames)
+		hats := midpointRatio(f.hat, frames) / midpointRatio(f.snare, frames)
+		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats {
+			return 2, 0
+		}
+	}
 	return 1, 0
+}
+
+// backbeat measures how the drums share the tracked beats. From the
+// balance of kick over snare at a frame, each relative to its mean, turns
+// is how consistently the balance differs one way between each beat and
+// the midpoint after it (1 when one drum always falls on the beat and the
+// other halfway), and alt how consistently it differs one way between
+// each even beat and the odd one after it (1 when they take turns beat by
+// beat, as a backbeat does at its own tempo). Signs, not sizes, count, so
+// that a few loud fills do not decide.
+func backbeat(kick, snare []float32, frames []int) (turns, alt float64) {
+	mk, ms := mean32(kick), mean32(snare)
+	if mk <= 0 || ms <= 0 || len(frames) < 3 {
+		return 0, 0
+	}
+	balance := func(fr int) float64 { return maxAround(kick, fr, 1)/mk - maxAround(snare, fr, 1)/ms }
+	var t, a float64
+	var nt, na int
+	for i := 0; i+1 < len(frames); i++ {
+		on := balance(frames[i])
+		t += sign(on - balance((frames[i]+frames[i+1])/2))
+		nt++
+		if i%2 == 0 && i+2 < len(frames) {
+			a += sign(on - balance(frames[i+1]))
+			na++
+		}
+	}
+	return math.Abs(t / float64(nt)), math.Abs(a / float64(na))
+}
+
+// midpointRatio is the mean of x halfway between beats over its mean on
+// them.
+func midpointRatio(x []float32, frames []int) float64 {
+	var on, mid float64
+	for i := 0; i+1 < len(frames); i++ {
+		on += maxAround(x, frames[i], 1)
+		mid += maxAround(x, (frames[i]+frames[i+1])/2, 1)
+	}
+	if on <= 0 {
+		return math.Inf(1)
+	}
+	return mid / on
+}
+
+func mean32(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v)
+	}
+	return s / float64(max(len(x), 1))
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }

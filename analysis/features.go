@@ -23,6 +23,9 @@ const (
 	melHi     = 11025.0              // highest mel edge, Hz
 	bassBands = 6                    // mel bands below ~200 Hz, for downbeats
 	midBands  = 20                   // mel bands below ~2.5 kHz, for metrical levels
+	kickBands = 2                    // mel bands below ~140 Hz, for backbeats
+	snareLo   = 20                   // mel bands from ~2.3 kHz ...
+	snareHi   = 34                   // ... to ~6.6 kHz, for backbeats; above, hi-hats
 	chromaLo  = 100.0                // chroma range, Hz
 	chromaHi  = 5000.0
 	floorDB   = -100.0 // level of digital silence in every dB feature
@@ -48,6 +51,9 @@ type features struct {
 	onset    []float32 // n, onset strength (rectified log-mel flux, local mean removed)
 	bass     []float32 // n, onset strength of the bass bands
 	lowMid   []float32 // n, onset strength below ~2.5 kHz: kicks, snares, bass, not hats
+	kick     []float32 // n, onset strength below ~140 Hz
+	snare    []float32 // n, onset strength at ~2.3-6.6 kHz: a snare's or a clap's crack
+	hat      []float32 // n, onset strength above ~6.6 kHz: hi-hats and cymbals
 	duration float64   // seconds
 }
 
@@ -197,7 +203,7 @@ func extract(ctx context.Context, p *audio.PCM) (*features, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.onset, f.bass, f.lowMid = onsetStrength(f)
+	onsetStrength(f)
 	return f, nil
 }
 
@@ -297,14 +303,18 @@ func dB(p float64) float64 {
 // onsetStrength derives the onset envelope from the mel spectrogram: the
 // half-wave rectified increase of log band energy from one frame to the
 // next, averaged over bands, minus its local mean so that sustained loud
-// passages do not read as constant onsets. It also returns the same
-// envelope over the bass bands alone, which marks kick drums and bass
-// notes for downbeat detection.
-func onsetStrength(f *features) (onset, bass, lowMid []float32) {
+// passages do not read as constant onsets. It also derives the same
+// envelope over groups of bands: the bass (kick drums and bass notes, for
+// downbeats), everything below the hi-hats (for metrical levels), and the
+// kick's, the snare's and the hi-hats' own bands (for backbeats).
+func onsetStrength(f *features) {
 	n := f.n
-	onset = make([]float32, n)
-	bass = make([]float32, n)
-	lowMid = make([]float32, n)
+	f.onset = make([]float32, n)
+	f.bass = make([]float32, n)
+	f.lowMid = make([]float32, n)
+	f.kick = make([]float32, n)
+	f.snare = make([]float32, n)
+	f.hat = make([]float32, n)
 	// Floor each band 80 dB below the track's loudest band value so that
 	// noise in near-silence does not produce flux.
 	peak := float32(floorDB)
@@ -315,27 +325,39 @@ func onsetStrength(f *features) (onset, bass, lowMid []float32) {
 	for t := 1; t < n; t++ {
 		cur := f.mel[t*nMel : (t+1)*nMel]
 		prev := f.mel[(t-1)*nMel : t*nMel]
-		var s, sb, sm float32
+		var s, sb, sm, sk, ss, sh float32
 		for b := range cur {
 			d := max(cur[b], fl) - max(prev[b], fl)
-			if d > 0 {
-				s += d
-				if b < bassBands {
-					sb += d
-				}
-				if b < midBands {
-					sm += d
-				}
+			if d <= 0 {
+				continue
+			}
+			s += d
+			if b < bassBands {
+				sb += d
+			}
+			if b < midBands {
+				sm += d
+			}
+			if b < kickBands {
+				sk += d
+			}
+			switch {
+			case b >= snareHi:
+				sh += d
+			case b >= snareLo:
+				ss += d
 			}
 		}
-		onset[t] = s / nMel
-		bass[t] = sb / bassBands
-		lowMid[t] = sm / midBands
+		f.onset[t] = s / nMel
+		f.bass[t] = sb / bassBands
+		f.lowMid[t] = sm / midBands
+		f.kick[t] = sk / kickBands
+		f.snare[t] = ss / (snareHi - snareLo)
+		f.hat[t] = sh / (nMel - snareHi)
 	}
-	subtractLocalMean(onset, framesIn(0.5))
-	subtractLocalMean(bass, framesIn(0.5))
-	subtractLocalMean(lowMid, framesIn(0.5))
-	return onset, bass, lowMid
+	for _, x := range [][]float32{f.onset, f.bass, f.lowMid, f.kick, f.snare, f.hat} {
+		subtractLocalMean(x, framesIn(0.5))
+	}
 }
 
 // subtractLocalMean removes the mean over a centred window of 2r+1 frames

@@ -1,0 +1,95 @@
+package analysis_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/foreverfm/forever/analysis"
+	"github.com/foreverfm/forever/audio"
+)
+
+// groove synthesises a drum loop at bpm from patterns of eighth notes over
+// a bar of 4/4, one character per eighth ('x' plays): kick, snare, closed
+// hat and open hat.
+func groove(bpm, seconds float64, kick, snare, hat, openHat string) *audio.PCM {
+	const sr = audio.SampleRate
+	n := int(seconds * sr)
+	p := audio.NewPCM(n)
+	rng := rand.New(rand.NewPCG(uint64(bpm), 2))
+	add := func(at, dur float64, f func(x float64) float64) {
+		a := int(at * sr)
+		for j := 0; j < int(dur*sr) && a+j < n; j++ {
+			v := float32(f(float64(j) / sr))
+			p.Samples[2*(a+j)] += v
+			p.Samples[2*(a+j)+1] += v
+		}
+	}
+	kickShot := func(x float64) float64 {
+		return 0.8 * math.Sin(2*math.Pi*(50*x+60*(1-math.Exp(-x*30))/30)) * math.Exp(-x*12)
+	}
+	snareShot := func(x float64) float64 {
+		return 0.4 * ((2*rng.Float64()-1)*0.8 + 0.3*math.Sin(2*math.Pi*190*x)) * math.Exp(-x*22)
+	}
+	// Hats are high-passed noise: each sample minus the one before.
+	hatShot := func(decay, amp float64) func(x float64) float64 {
+		var last float64
+		return func(x float64) float64 {
+			v := 2*rng.Float64() - 1
+			out := (v - last) * amp * math.Exp(-x*decay)
+			last = v
+			return out
+		}
+	}
+	eighth := 30 / bpm
+	for k := 0; float64(k)*eighth < seconds; k++ {
+		at := 0.2 + float64(k)*eighth
+		s := k % 8
+		if kick[s] == 'x' {
+			add(at, 0.4, kickShot)
+		}
+		if snare[s] == 'x' {
+			add(at, 0.2, snareShot)
+		}
+		if hat[s] == 'x' {
+			add(at, 0.05, hatShot(90, 0.1))
+		}
+		if openHat[s] == 'x' {
+			add(at, eighth*0.9, hatShot(8, 0.12))
+		}
+	}
+	return p
+}
+
+// TestBackbeatSetsTheTempo checks that the drums, not the prior, choose
+// between a tempo and its half when the pattern alone is as periodic at
+// both.
+func TestBackbeatSetsTheTempo(t *testing.T) {
+	for _, c := range []struct {
+		name                      string
+		bpm                       float64
+		kick, snare, hat, openHat string
+	}{
+		// Kick and snare take turns on every quarter at 200 BPM: the
+		// tracker first locks to the kicks, every half note, at 100.
+		{"fast rock", 200, "x...x...", "..x...x.", "x.x.x.x.", "........"},
+		// A kick on every beat and an open hat between is disco at its own
+		// tempo, not a snare halfway.
+		{"disco", 105, "x.x.x.x.", "........", "........", ".x.x.x.x"},
+		// The common backbeat at its own tempo stays there.
+		{"rock", 100, "x...x...", "..x...x.", "xxxxxxxx", "........"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := analysis.Analyze(context.Background(), groove(c.bpm, 30, c.kick, c.snare, c.hat, c.openHat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkProperties(t, a)
+			if math.Abs(a.Tempo-c.bpm) > 0.04*c.bpm {
+				t.Errorf("%s at %.0f BPM: tempo %.2f", c.name, c.bpm, a.Tempo)
+			}
+		})
+	}
+}
