@@ -99,6 +99,7 @@ func rhythm(f *features, a *Analysis) {
 		}
 		frames = trackBeats(env, per)
 	}
+	frames = swingPhase(f.onset, frames)
 	times := refineBeats(frames, env)
 	if len(times) >= 4 {
 		if t := fitTempo(times); t > 0 {

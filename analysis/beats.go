@@ -348,6 +348,45 @@ func backbeat(kick, snare []float32, frames []int) (turns, alt float64) {
 	return math.Abs(t / float64(nt)), math.Abs(a / float64(na))
 }
 
+// Swing. In a shuffle the beat starts the long note of each long-short
+// pair, but the short note before the next beat can be the stronger onset,
+// and the tracker then sits on it, a third of a beat early. It is there
+// when onsets crowd a third of the way to the next tracked beat and leave
+// both the midpoint and the two-thirds point (where the swung off-beat
+// would be) nearly empty.
+const swingDominance = 3.0 // how much the third must outweigh the others
+
+// swingPhase moves beats tracked on the swung off-beat a third of a beat
+// later, onto the beat. It reads the plain onset envelope, whose peaks are
+// sharper than the tracker's.
+func swingPhase(onset []float32, frames []int) []int {
+	if len(frames) < 16 {
+		return frames
+	}
+	var third, half, twoThirds float64
+	for i := 0; i+1 < len(frames); i++ {
+		at := func(f float64) float64 {
+			a, b := float64(frames[i]), float64(frames[i+1])
+			return maxAround(onset, int(math.Round(a+(b-a)*f)), 1)
+		}
+		third += at(1.0 / 3)
+		half += at(0.5)
+		twoThirds += at(2.0 / 3)
+	}
+	if third <= swingDominance*max(half, twoThirds) {
+		return frames
+	}
+	out := make([]int, len(frames))
+	for i, b := range frames {
+		next := b + (b - frames[max(i-1, 0)])
+		if i+1 < len(frames) {
+			next = frames[i+1]
+		}
+		out[i] = min(b+int(math.Round(float64(next-b)/3)), len(onset)-1)
+	}
+	return out
+}
+
 // midpointRatio is the mean of x halfway between beats over its mean on
 // them.
 func midpointRatio(x []float32, frames []int) float64 {
