@@ -15,7 +15,8 @@
 // (2048-sample Hann window, 512-sample hop: 23 ms frames) feeds every
 // feature: 40 mel bands in dB, a 12-bin chroma (55 Hz to 5 kHz), the frame
 // level, and onset envelopes (rectified log-mel flux minus its local mean)
-// over all bands, the bass bands and the bands below 2.5 kHz. The frames
+// over all bands, the bass bands, the bands below 2.5 kHz, and the bands of
+// the kick (below 140 Hz), the snare (2.3-6.6 kHz) and the hats. The frames
 // are computed on all cores; the EBU R128 loudness meter runs beside them.
 //
 //   - Tempo: the autocorrelation of the onset envelope, read at each
@@ -29,8 +30,12 @@
 //     the beat follows the few-percent drift of live playing. The metrical
 //     level is then checked on the beats themselves: if every other beat is
 //     weak below 2.5 kHz the groove is half-time and the tempo halves; if
-//     the points between beats are as strong as the beats it doubles. The
-//     reported tempo is the least-squares fit of the beat times.
+//     the points between beats are as strong as the beats it doubles; it
+//     also doubles when kick and snare take turns within each beat (a
+//     backbeat tracked at half speed) unless the sound between is a hi-hat.
+//     In a shuffle, beats found on the short note before the beat move a
+//     third of a beat later. The reported tempo is the least-squares fit of
+//     the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
 //     how much more bass onset, onset and chroma change fall on the
 //     candidate downbeats than on other beats; 4 wins unless 3 is clearly
