@@ -134,3 +134,28 @@ func TestShuffleBeatStartsTheLongNote(t *testing.T) {
 		t.Errorf("shuffle at %.0f BPM: tempo %.2f, beat F-measure %.3f", bpm, a.Tempo, f)
 	}
 }
+
+// TestSteadySongKeepsItsPhase checks a song played to a click whose
+// middle section leaves the beat silent and plays only the off-beats: the
+// beats there stay on the song's grid instead of following the off-beats.
+func TestSteadySongKeepsItsPhase(t *testing.T) {
+	const bpm, seconds = 120.0, 64.0
+	rock := groove(bpm, seconds, "x...x...", "..x...x.", "xxxxxxxx", "........")
+	offbeats := groove(bpm, seconds, "........", ".x.x.x.x", "........", ".x.x.x.x")
+	p := rock
+	for i := int(24 * audio.SampleRate * 2); i < int(40*audio.SampleRate*2); i++ {
+		p.Samples[i] = offbeats.Samples[i]
+	}
+	var beats []float64
+	for b := 0.2; b < seconds; b += 60 / bpm {
+		beats = append(beats, b)
+	}
+	a, err := analysis.Analyze(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProperties(t, a)
+	if f := fMeasure(beats, starts(a.Beats)); f < 0.95 || math.Abs(a.Tempo-bpm) > 0.04*bpm {
+		t.Errorf("tempo %.2f, beat F-measure %.3f", a.Tempo, f)
+	}
+}

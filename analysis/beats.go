@@ -222,24 +222,14 @@ const onsetLag = 0.003
 // slope of time against beat index, robust to the odd missing beat by
 // working on the median interval when drift is large.
 func fitTempo(times []float64) float64 {
-	n := len(times)
-	if n < 2 {
+	if len(times) < 2 {
 		return 0
 	}
-	var sx, sy, sxx, sxy float64
-	for i, t := range times {
-		x := float64(i)
-		sx += x
-		sy += t
-		sxx += x * x
-		sxy += x * t
+	xs := make([]float64, len(times))
+	for i := range xs {
+		xs[i] = float64(i)
 	}
-	fn := float64(n)
-	den := fn*sxx - sx*sx
-	if den <= 0 {
-		return 0
-	}
-	slope := (fn*sxy - sx*sy) / den
+	slope, _ := fitLine(xs, times)
 	if slope <= 0 {
 		return 0
 	}
@@ -346,6 +336,116 @@ func backbeat(kick, snare []float32, frames []int) (turns, alt float64) {
 		}
 	}
 	return math.Abs(t / float64(nt)), math.Abs(a / float64(na))
+}
+
+// Steady songs keep one phase. Where a section gives weak evidence of
+// the beat (a breakdown, a riff that pushes the off-beat), the tracker can
+// slide half a beat and stay there until the evidence turns. A song played
+// to a click never does that, so when the tracked beats sit on one rigid
+// grid apart from such half-beat excursions, the whole song's evidence
+// decides the phase: the beats become the grid that collects the most
+// onset strength over the song. A local tempo that varies by more than a
+// few percent, or beats that wander off the grid by other amounts, mean
+// the tempo itself drifts (live playing), and then the tracker's beats
+// stand.
+const (
+	gridDrift    = 0.03 // most the local period may vary (5th to 95th percentile)
+	gridOn       = 0.4  // share of tracked beats on the grid needed ...
+	gridBetween  = 0.12 // ... and most share of beats neither on it nor half a beat off
+	gridOnWithin = 0.12 // of a period: "on the grid"
+	gridSearch   = 0.005
+	gridStep     = 0.0005
+)
+
+// steadyGrid returns frames replaced by the rigid grid that best fits the
+// envelope over the whole song, when the song is steady (see above); per
+// holds the local period at every frame, p0 the song's period.
+func steadyGrid(env []float32, per []float64, p0 float64, frames []int) []int {
+	n := len(frames)
+	if n < 16 {
+		return frames
+	}
+	local := make([]float64, n)
+	for i, f := range frames {
+		local[i] = per[f]
+	}
+	slices.Sort(local)
+	if local[n*95/100] > local[n*5/100]*(1+gridDrift) {
+		return frames
+	}
+	first, last := float64(frames[0]), float64(frames[n-1])
+	// The grid that collects the most envelope, over periods near the
+	// tracked one and every phase.
+	bestS, bestP, bestO := -1.0, p0, first
+	for d := -gridSearch; d <= gridSearch+1e-12; d += gridStep {
+		p := p0 * (1 + d)
+		for ph := 0.0; ph < p; ph += 0.5 {
+			var s float64
+			for x := first - p + ph; x <= last; x += p {
+				if x >= 0 {
+					s += maxAround(env, int(math.Round(x)), 1)
+				}
+			}
+			if s > bestS {
+				bestS, bestP, bestO = s, p, first-p+ph
+			}
+		}
+	}
+	// Classify the tracked beats by their offset from it, and refit the
+	// grid by least squares to those on it, which pins the period far
+	// more finely than the search step over a long song.
+	var on, between int
+	var xs, ys []float64
+	for _, f := range frames {
+		k := math.Round((float64(f) - bestO) / bestP)
+		o := math.Abs((float64(f)-bestO)/bestP - k)
+		switch {
+		case o < gridOnWithin:
+			on++
+			xs, ys = append(xs, k), append(ys, float64(f))
+		case o < 0.5-gridOnWithin:
+			between++
+		}
+	}
+	if float64(on) < gridOn*float64(n) || float64(between) > gridBetween*float64(n) || len(xs) < 2 {
+		return frames
+	}
+	slope, icept := fitLine(xs, ys)
+	if slope <= 0 {
+		return frames
+	}
+	out := make([]int, 0, n+1)
+	for k := math.Ceil((first - bestP/2 - icept) / slope); ; k++ {
+		x := icept + k*slope
+		if x > last+bestP/2 || int(math.Round(x)) >= len(env) {
+			break
+		}
+		if x >= 0 {
+			out = append(out, int(math.Round(x)))
+		}
+	}
+	if len(out) < n/2 {
+		return frames
+	}
+	return out
+}
+
+// fitLine returns the least-squares line y = slope*x + icept.
+func fitLine(xs, ys []float64) (slope, icept float64) {
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	fn := float64(len(xs))
+	den := fn*sxx - sx*sx
+	if den <= 0 {
+		return 0, 0
+	}
+	slope = (fn*sxy - sx*sy) / den
+	return slope, (sy - slope*sx) / fn
 }
 
 // Swing. In a shuffle the beat starts the long note of each long-short
