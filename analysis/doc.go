@@ -33,9 +33,12 @@
 //     the points between beats are as strong as the beats it doubles; it
 //     also doubles when kick and snare take turns within each beat (a
 //     backbeat tracked at half speed) unless the sound between is a hi-hat.
-//     In a shuffle, beats found on the short note before the beat move a
-//     third of a beat later. The reported tempo is the least-squares fit of
-//     the beat times.
+//     When the local tempo holds within 3% and the beats sit on one rigid
+//     grid apart from half-beat slides (a section that pushes the
+//     off-beat), the beats become the grid that collects the most onset
+//     strength over the whole song. In a shuffle, beats found on the short
+//     note before the beat move a third of a beat later. The reported tempo
+//     is the least-squares fit of the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
 //     how much more bass onset, onset and chroma change fall on the
 //     candidate downbeats than on other beats; 4 wins unless 3 is clearly
