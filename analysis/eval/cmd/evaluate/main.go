@@ -21,12 +21,15 @@
 // With -aubio, `aubio tempo` and `aubio beat` run on the same files; the
 // wall time of `aubio tempo FILE` (a whole process, as a user runs it) and
 // of our decode+analysis of the same file are measured alternately in one
-// run and reported as a ratio.
+// run and reported as a ratio. With -essentia, Essentia's
+// RhythmExtractor2013 (essentia.js from npm, under Node) scores the same
+// files with ground truth, beside ours.
 //
 //	go run ./analysis/eval/cmd/evaluate            # demo + shared music
 //	go run ./analysis/eval/cmd/evaluate -aubio     # side by side with aubio
 //	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples -match 'loop_*'
 //	go run ./analysis/eval/cmd/evaluate -aubio -annotated -max-files 0 -keep ~/.cache/forever/eval
+//	go run ./analysis/eval/cmd/evaluate -essentia -annotated -max-files 0 -keep ~/.cache/forever/eval
 package main
 
 import (
@@ -65,6 +68,7 @@ func main() {
 	flag.IntVar(&o.demoTracks, "demo-tracks", 0, "evaluate only the first N demo tracks (0: all)")
 	flag.StringVar(&o.music, "music", "", "directory of unannotated music (default ../shared/testdata/music when present; - for none)")
 	flag.BoolVar(&o.aubio, "aubio", false, "also run aubio tempo and aubio beat on every file and compare")
+	flag.BoolVar(&o.essentia, "essentia", false, "also run Essentia's RhythmExtractor2013 (essentia.js "+essentiaVersion+" from npm, under Node; about 12x real time) on every file with ground truth and compare")
 	flag.StringVar(&o.fetch, "fetch", "", "comma-separated Debian packages of music to apt-get download into the temporary directory (e.g. sonic-pi-samples,nexuiz-music)")
 	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
 	flag.StringVar(&o.match, "match", "", "only fetched files whose base name matches this glob (e.g. 'loop_*' for sonic-pi-samples, whose other files are one-shot hits)")
@@ -91,6 +95,7 @@ type options struct {
 	demoTracks int
 	music      string
 	aubio      bool
+	essentia   bool
 	fetch      string
 	maxFiles   int
 	match      string
@@ -99,7 +104,8 @@ type options struct {
 	annotated  bool
 	extra      []string
 
-	aubioStartup time.Duration // measured: aubio tempo on a 0.1 s file
+	aubioStartup   time.Duration // measured: aubio tempo on a 0.1 s file
+	essentiaScript string        // set up by run
 }
 
 // item is one audio file and what each side made of it.
@@ -122,6 +128,8 @@ type item struct {
 	aubioTime  time.Duration // of `aubio tempo`
 	aubioCPU   time.Duration // user+system time of the `aubio tempo` process
 	aubioErr   error
+
+	essentia peerResult
 }
 
 func run(ctx context.Context, o options) error {
@@ -193,6 +201,11 @@ func run(ctx context.Context, o options) error {
 	if o.aubio {
 		o.aubioStartup = aubioStartup(ctx, tmp)
 	}
+	if o.essentia {
+		if o.essentiaScript, err = setupEssentia(ctx, dir); err != nil {
+			return err
+		}
+	}
 
 	for i, it := range items {
 		if err := ctx.Err(); err != nil {
@@ -209,6 +222,9 @@ func run(ctx context.Context, o options) error {
 		it.oursTime, it.oursCPU = time.Since(start), cputime.Self()-cpu
 		if i%2 == 0 && o.aubio {
 			runAubio(ctx, it)
+		}
+		if o.essentia && it.truth != nil {
+			runEssentia(ctx, o.essentiaScript, tmp, it)
 		}
 	}
 	progress("")
@@ -615,6 +631,9 @@ func report(w io.Writer, items []*item, o options) {
 			fmt.Fprintf(w, "aubio start-up alone (0.1 s file, best of 3): %.2f s per run\n", o.aubioStartup.Seconds())
 		}
 	}
+	if o.essentia {
+		essentiaSummary(w, essentiaTimes[1], essentiaTimes[0])
+	}
 }
 
 // groupTitles say what each group's truth is.
@@ -653,12 +672,16 @@ func reportGroup(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 	var (
 		oTempo, oOct, oF, oCMLt, oAMLt, oDown, oKey mean
 		aTempo, aOct, aF, aCMLt, aAMLt              mean
+		eTempo, eOct, eF, eCMLt, eAMLt              mean
 	)
 	header := "track\ttruth BPM\tours BPM\tF\tCMLt\tAMLt\tbar F\tkey\t"
 	if o.aubio {
 		header += "aubio BPM\tF\tCMLt\tAMLt\tours s\taubio s\taubio/ours\t"
 	} else {
 		header += "ours s\t"
+	}
+	if o.essentia {
+		header += "essentia BPM\tF\tCMLt\tAMLt\t"
 	}
 	fmt.Fprintln(tw, header)
 	varies := 0
@@ -702,13 +725,25 @@ func reportGroup(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 		} else {
 			row = append(row, fmt.Sprintf("%.2f", it.oursTime.Seconds()))
 		}
+		if o.essentia {
+			row = append(row, peerColumns(it.truth, it.essentia, it.varies, o, &eTempo, &eOct, &eF, &eCMLt, &eAMLt)...)
+			if it.essentia.err == nil {
+				essentiaTimes[0] += it.oursTime
+				essentiaTimes[1] += it.essentia.compute
+			}
+		}
 		*oursSecs += it.oursTime.Seconds()
 		*audioSecs += a.Duration
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	meanRow := []string{"mean", "", "tempo " + oTempo.pct(), oF.String(), oCMLt.String(), oAMLt.String(), oDown.String(), oKey.pct()}
 	if o.aubio {
-		meanRow = append(meanRow, "tempo "+aTempo.pct(), aF.String(), aCMLt.String(), aAMLt.String())
+		meanRow = append(meanRow, "tempo "+aTempo.pct(), aF.String(), aCMLt.String(), aAMLt.String(), "", "", "")
+	} else {
+		meanRow = append(meanRow, "")
+	}
+	if o.essentia {
+		meanRow = append(meanRow, "tempo "+eTempo.pct(), eF.String(), eCMLt.String(), eAMLt.String())
 	}
 	fmt.Fprintln(tw, strings.Join(meanRow, "\t")+"\t")
 	tw.Flush()
@@ -716,10 +751,16 @@ func reportGroup(w io.Writer, tw *tabwriter.Writer, items []*item, o options, ou
 	if o.aubio {
 		fmt.Fprintf(w, ", aubio %s", aOct.pct())
 	}
+	if o.essentia {
+		fmt.Fprintf(w, ", essentia %s", eOct.pct())
+	}
 	fmt.Fprintf(w, "  (tempo tolerance %.0f%%; x2 = octave error, -- = wrong)\n", 100*o.tol)
 	fmt.Fprintf(w, "right or an octave off: ours %s", upToOctave(oTempo, oOct))
 	if o.aubio {
 		fmt.Fprintf(w, ", aubio %s", upToOctave(aTempo, aOct))
+	}
+	if o.essentia {
+		fmt.Fprintf(w, ", essentia %s", upToOctave(eTempo, eOct))
 	}
 	fmt.Fprintln(w)
 	if varies > 0 {
@@ -739,18 +780,24 @@ func mark(ok, oct bool) string {
 }
 
 func aubioColumns(it *item, o options, aTempo, aOct, aF, aCMLt, aAMLt *mean) []string {
-	if it.aubioErr != nil {
-		return []string{"error: " + it.aubioErr.Error(), "", "", ""}
+	return peerColumns(it.truth, peerResult{bpm: it.aubioBPM, beats: it.aubioBeats, err: it.aubioErr}, it.varies, o, aTempo, aOct, aF, aCMLt, aAMLt)
+}
+
+// peerColumns scores a peer tracker's result against the truth, adding to
+// its means: tempo, F, CMLt, AMLt.
+func peerColumns(truth *demo.Truth, r peerResult, varies bool, o options, tempo, oct, f, cmlt, amlt *mean) []string {
+	if r.err != nil {
+		return []string{"error: " + r.err.Error(), "", "", ""}
 	}
-	s := score(it.truth, it.aubioBPM, it.aubioBeats, o.tol)
-	if !it.varies {
-		aTempo.addBool(s.tempoOK)
-		aOct.addBool(s.octave)
+	s := score(truth, r.bpm, r.beats, o.tol)
+	if !varies {
+		tempo.addBool(s.tempoOK)
+		oct.addBool(s.octave)
 	}
-	aF.add(s.beat.FMeasure)
-	aCMLt.add(s.beat.CMLt)
-	aAMLt.add(s.beat.AMLt)
-	return []string{fmt.Sprintf("%.1f%s", it.aubioBPM, mark(s.tempoOK, s.octave)), f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt)}
+	f.add(s.beat.FMeasure)
+	cmlt.add(s.beat.CMLt)
+	amlt.add(s.beat.AMLt)
+	return []string{fmt.Sprintf("%.1f%s", r.bpm, mark(s.tempoOK, s.octave)), f3(s.beat.FMeasure), f3(s.beat.CMLt), f3(s.beat.AMLt)}
 }
 
 func timeColumns(it *item, oursTotal, aubioTotal *time.Duration) []string {
@@ -767,6 +814,10 @@ func timeColumns(it *item, oursTotal, aubioTotal *time.Duration) []string {
 
 // cpuTotals sums the CPU time of ours and aubio's over the timed files.
 var cpuTotals [2]time.Duration
+
+// essentiaTimes sums our wall time and Essentia's own computation time
+// over the files Essentia analysed.
+var essentiaTimes [2]time.Duration
 
 func f3(v float64) string { return fmt.Sprintf("%.3f", v) }
 
