@@ -159,3 +159,41 @@ func TestSteadySongKeepsItsPhase(t *testing.T) {
 		t.Errorf("tempo %.2f, beat F-measure %.3f", a.Tempo, f)
 	}
 }
+
+// TestOneDropBarsFollowTheHarmony checks the downbeats of a one-drop
+// groove, whose kick and snare land together on beat 3 and never on 1: the
+// bar starts where the chords change, not where the drums hit.
+func TestOneDropBarsFollowTheHarmony(t *testing.T) {
+	const bpm, seconds = 80.0, 48.0
+	p := groove(bpm, seconds, "....x...", "....x...", "x.x.x.x.", "........")
+	const sr = audio.SampleRate
+	n := len(p.Samples) / 2
+	chord := func(at, dur float64, root int) {
+		a := int(at * sr)
+		for _, st := range []int{0, 4, 7} {
+			hz := 220 * math.Pow(2, float64(root+st)/12)
+			for j := 0; j < int(dur*sr) && a+j < n; j++ {
+				x := float64(j) / sr
+				v := float32(0.06 * math.Sin(2*math.Pi*hz*x) * math.Min(1, x*200) * math.Min(1, (dur-x)*50))
+				p.Samples[2*(a+j)] += v
+				p.Samples[2*(a+j)+1] += v
+			}
+		}
+	}
+	roots := []int{0, 5, 7, 3} // a new chord every bar
+	bar := 4 * 60 / bpm
+	var downbeats []float64
+	for k := 0; 0.2+float64(k)*bar < seconds; k++ {
+		at := 0.2 + float64(k)*bar
+		downbeats = append(downbeats, at)
+		chord(at, bar, roots[k%len(roots)])
+	}
+	a, err := analysis.Analyze(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkProperties(t, a)
+	if f := fMeasure(downbeats, starts(a.Bars)); f < 0.9 || a.TimeSignature != 4 {
+		t.Errorf("one drop at %.0f BPM: %d/4, downbeat F-measure %.3f", bpm, a.TimeSignature, f)
+	}
+}

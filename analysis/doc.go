@@ -40,9 +40,9 @@
 //     note before the beat move a third of a beat later. The reported tempo
 //     is the least-squares fit of the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
-//     how much more bass onset, onset and chroma change fall on the
-//     candidate downbeats than on other beats; 4 wins unless 3 is clearly
-//     better. Bars hold whole groups of beats from the first downbeat.
+//     how much more chroma change (and, weighted a tenth as much, bass
+//     onset) falls on the candidate downbeats than on other beats; 4 wins
+//     unless 3 is clearly better. Bars hold whole groups of beats from the first downbeat.
 //   - Tatums: two per beat, or three when the onsets at the thirds of beats
 //     outweigh those at the halves (swing, triplets).
 //   - Segments: peaks of the onset envelope above a moving threshold, at
