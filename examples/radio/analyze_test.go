@@ -14,10 +14,10 @@ import (
 	"github.com/foreverfm/forever/audio"
 )
 
-// clicks writes a WAV of a click track at bpm.
-func clicks(t *testing.T, path string, bpm float64) {
+// writeClicks writes a WAV of a click track at bpm, seconds long.
+func writeClicks(t *testing.T, path string, bpm float64, seconds int) {
 	t.Helper()
-	p := audio.NewPCM(12 * audio.SampleRate)
+	p := audio.NewPCM(seconds * audio.SampleRate)
 	period := int(60 / bpm * audio.SampleRate)
 	for i := range p.Frames() {
 		k := i % period
@@ -39,8 +39,8 @@ func clicks(t *testing.T, path string, bpm float64) {
 func TestAnalyzeFiles(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.wav"), filepath.Join(dir, "b.wav")
-	clicks(t, a, 120)
-	clicks(t, b, 100)
+	writeClicks(t, a, 120, 12)
+	writeClicks(t, b, 100, 12)
 	bad := filepath.Join(dir, "bad.mp3")
 	if err := os.WriteFile(bad, []byte("not audio at all"), 0o644); err != nil {
 		t.Fatal(err)

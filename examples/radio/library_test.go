@@ -9,41 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/source"
 	"github.com/foreverfm/forever/tsp/order"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// writeClicks writes a few seconds of clicks at the given tempo as WAV.
-func writeClicks(t *testing.T, path string, bpm float64) {
-	t.Helper()
-	p := audio.NewPCM(6 * audio.SampleRate)
-	period := int(60 / bpm * audio.SampleRate)
-	for start := 0; start < p.Frames(); start += period {
-		for i := 0; i < 400 && start+i < p.Frames(); i++ {
-			v := float32(0.8 * math.Exp(-float64(i)/80) * math.Sin(float64(i)*0.3))
-			p.Samples[2*(start+i)], p.Samples[2*(start+i)+1] = v, v
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := audio.WriteWAV(f, p); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // The library follows its folder: new files are analysed, a changed file
 // is analysed again, a removed one leaves the catalogue, and a broken one
 // is skipped without stopping the rest.
 func TestLibraryFollowsFolder(t *testing.T) {
 	dir := t.TempDir()
-	writeClicks(t, filepath.Join(dir, "a.wav"), 120)
-	writeClicks(t, filepath.Join(dir, "b.wav"), 100)
+	writeClicks(t, filepath.Join(dir, "a.wav"), 120, 6)
+	writeClicks(t, filepath.Join(dir, "b.wav"), 100, 6)
 	if err := os.WriteFile(filepath.Join(dir, "broken.wav"), []byte("RIFF\x10\x00\x00\x00WAVEjunk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +61,7 @@ func TestLibraryFollowsFolder(t *testing.T) {
 	}
 
 	// a.wav changes, b.wav goes.
-	writeClicks(t, filepath.Join(dir, "a.wav"), 90)
+	writeClicks(t, filepath.Join(dir, "a.wav"), 90, 6)
 	later := time.Now().Add(time.Second)
 	os.Chtimes(filepath.Join(dir, "a.wav"), later, later)
 	if err := os.Remove(filepath.Join(dir, "b.wav")); err != nil {
