@@ -46,11 +46,7 @@ func localPeriods(onset []float32, p0 float64) []float64 {
 		seg := onset[a:b]
 		est1 := p0
 		if len(seg) > 2*hi {
-			var mean float64
-			for _, v := range seg {
-				mean += float64(v)
-			}
-			mean /= float64(len(seg))
+			mean := mean32(seg)
 			for l := lo - 1; l <= hi+1; l++ {
 				var s float64
 				for i := 0; i+l < len(seg); i++ {
@@ -501,6 +497,7 @@ func midpointRatio(x []float32, frames []int) float64 {
 	return mid / on
 }
 
+// mean32 is the mean of x in float64 (0 for an empty x).
 func mean32(x []float32) float64 {
 	var s float64
 	for _, v := range x {

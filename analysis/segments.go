@@ -13,11 +13,8 @@ func onsetPeaks(o []float32) []int {
 	if n < 3 {
 		return nil
 	}
-	var mean, ss float64
-	for _, v := range o {
-		mean += float64(v)
-	}
-	mean /= float64(n)
+	mean := mean32(o)
+	var ss float64
 	for _, v := range o {
 		ss += (float64(v) - mean) * (float64(v) - mean)
 	}

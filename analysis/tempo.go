@@ -29,11 +29,7 @@ func autocorr(x []float32, maxLag int) []float64 {
 	if n < 2 {
 		return r
 	}
-	var mean float64
-	for _, v := range x {
-		mean += float64(v)
-	}
-	mean /= float64(n)
+	mean := mean32(x)
 	y := make([]float64, n)
 	for i, v := range x {
 		y[i] = float64(v) - mean
