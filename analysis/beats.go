@@ -235,10 +235,11 @@ func fitTempo(times []float64) float64 {
 // Metrical level. The autocorrelation and the prior pick a pulse, but a
 // drum pattern can make the half or double tempo just as periodic. The
 // beat itself settles it, using the onsets below 2.5 kHz (kicks, snares,
-// bass; not hi-hats): when every other tracked beat is weak, the tracker
-// is on the eighth notes of a half-time groove and the beat is every
-// second one; when the points halfway between beats are as strong as the
-// beats, the tracker is on half notes and the beat is twice as fast.
+// bass; not hi-hats): when the points halfway between beats are stronger
+// than the beats, the tracker is on half notes and the beat is twice as
+// fast; otherwise, when every other tracked beat is weak, the tracker is
+// on the eighth notes of a half-time groove and the beat is every second
+// one.
 //
 // Drums settle it where loudness cannot. In a backbeat the kick and the
 // snare take turns beat by beat, so when the tracker finds one drum on
@@ -250,10 +251,10 @@ func fitTempo(times []float64) float64 {
 // -annotated); results hold for turns from 0.45 to 0.55 and alternation
 // from 0.3 to 0.4.
 const (
-	halfBelow   = 0.30 // weak/strong beat ratio below which the tempo halves
-	doubleAbove = 0.85 // midpoint/beat ratio above which the tempo doubles
-	slowestBeat = 55.0 // BPM: never halve below this
-	fastestBeat = 180.0
+	halfBelow   = 0.30  // weak/strong beat ratio below which the tempo halves
+	doubleAbove = 1.0   // midpoint/beat ratio above which the tempo doubles
+	slowestBeat = 55.0  // BPM: never halve below this
+	fastestBeat = 190.0 // BPM: never double beyond this
 
 	backbeatTurns       = 0.5  // consistency of drum turns at midpoints above which the tempo doubles
 	backbeatAlternation = 0.35 // ... unless successive beats alternate at least this consistently
@@ -288,13 +289,13 @@ func metricalLevel(f *features, frames []int, bpm float64) (factor float64, pari
 	if strong <= 0 {
 		return 1, 0
 	}
-	if bpm/2 >= slowestBeat && weak/strong < halfBelow {
-		return 0.5, parity
-	}
 	on /= float64(len(frames))
 	mid /= float64(len(frames) - 1)
 	if bpm*2 <= fastestBeat && mid/on > doubleAbove {
 		return 2, 0
+	}
+	if bpm/2 >= slowestBeat && weak/strong < halfBelow && mid/on <= doubleAbove {
+		return 0.5, parity
 	}
 	if bpm*2 <= backbeatFastest {
 		turns, alt := backbeat(f.kick, f.snare, frames)

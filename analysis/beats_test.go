@@ -197,3 +197,25 @@ func TestOneDropBarsFollowTheHarmony(t *testing.T) {
 		t.Errorf("one drop at %.0f BPM: %d/4, downbeat F-measure %.3f", bpm, a.TimeSignature, f)
 	}
 }
+
+// TestGroupingsInThreeKeepTheBeat checks that a rhythm grouped 3+3+2
+// across a bar of 4/4 is counted in the bar's beats, not in its groups of
+// three eighths, the most periodic pulse of all. Without a bar's evidence
+// the octave stays open.
+func TestGroupingsInThreeKeepTheBeat(t *testing.T) {
+	for _, c := range []struct{ name, kick, snare string }{
+		{"tresillo", "x..x..x.", "........"},
+		{"dotted snare", "x.......", "...x..x."},
+	} {
+		for _, bpm := range []float64{90, 100, 110, 120, 130} {
+			a, err := analysis.Analyze(context.Background(), groove(bpm, 30, c.kick, c.snare, "........", "........"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			octaves := math.Log2(a.Tempo / bpm)
+			if math.Abs(octaves-math.Round(octaves)) > math.Log2(1.04) {
+				t.Errorf("%s at %v BPM: tempo %.1f, not the beat or an octave of it", c.name, bpm, a.Tempo)
+			}
+		}
+	}
+}

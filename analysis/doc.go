@@ -21,16 +21,20 @@
 //
 //   - Tempo: the autocorrelation of the onset envelope, read at each
 //     candidate period with a little support from twice and half the period,
-//     times a log-Gaussian prior around 130 BPM (0.7 octave wide).
+//     times a log-Gaussian prior around 130 BPM (0.7 octave wide). A pulse
+//     that does not divide the strongest bar-length periodicity into whole
+//     beats (the three eighths of a 3+3+2 grouping) gives way to the bar
+//     divided by 2, 3 or 4.
 //   - Beats: dynamic programming after Ellis (2007) on an envelope that
 //     mixes the log-mel flux with a compressed linear energy flux (led by
 //     the loudest events, the kick and snare, so that a busy syncopated bass
 //     line does not pull the beat onto the off-beat), with a local period
 //     per frame taken from the autocorrelation of an 8-second window, so that
 //     the beat follows the few-percent drift of live playing. The metrical
-//     level is then checked on the beats themselves: if every other beat is
-//     weak below 2.5 kHz the groove is half-time and the tempo halves; if
-//     the points between beats are as strong as the beats it doubles; it
+//     level is then checked on the beats themselves: if the points between
+//     beats are stronger than the beats below 2.5 kHz the tempo doubles (to
+//     at most 190 BPM); failing that, if every other beat is weak there the
+//     groove is half-time and the tempo halves; it
 //     also doubles when kick and snare take turns within each beat (a
 //     backbeat tracked at half speed) unless the sound between is a hi-hat.
 //     When the local tempo holds within 3% and the beats sit on one rigid

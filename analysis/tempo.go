@@ -83,13 +83,17 @@ func tempoScores(r []float64) []tempoCandidate {
 	out := make([]tempoCandidate, 0, steps)
 	for i := range steps {
 		bpm := minBPM * math.Pow(maxBPM/minBPM, float64(i)/(steps-1))
-		p := periodOf(bpm)
-		s := peakAt(r, p) + 0.25*(peakAt(r, 2*p)+peakAt(r, p/2))
-		z := math.Log2(bpm/priorBPM) / priorOct
-		prior := math.Exp(-0.5 * z * z)
-		out = append(out, tempoCandidate{bpm: bpm, score: max(s, 0) * prior})
+		out = append(out, tempoCandidate{bpm: bpm, score: tempoScore(r, bpm)})
 	}
 	return out
+}
+
+// tempoScore is the score of one tempo (see tempoScores).
+func tempoScore(r []float64, bpm float64) float64 {
+	p := periodOf(bpm)
+	s := peakAt(r, p) + 0.25*(peakAt(r, 2*p)+peakAt(r, p/2))
+	z := math.Log2(bpm/priorBPM) / priorOct
+	return max(s, 0) * math.Exp(-0.5*z*z)
 }
 
 // estimateTempo returns the most likely tempo of the onset envelope, a
@@ -109,6 +113,9 @@ func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
 		return priorBPM, 0, nil
 	}
 	bpm = refinePeriod(r, periodOf(cands[best].bpm))
+	if b := wholeBar(r, bpm); b != bpm {
+		bpm = refinePeriod(r, periodOf(b))
+	}
 	// Confidence: how far the winning peak stands above the typical score.
 	scores := make([]float64, len(cands))
 	for i, c := range cands {
@@ -126,6 +133,53 @@ func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
 		alts = append(alts, alt)
 	}
 	return bpm, conf, alts
+}
+
+// Bars. At long lags the envelope repeats most strongly from bar to bar,
+// and a bar holds a whole number of beats. The most periodic pulse can
+// still cut across the bar: the 3+3+2 eighths of a tresillo repeat every
+// three eighths, a run of triplets every two of them. A pulse that does
+// not divide the bar is such a grouping, and the beat is then the bar
+// divided by 2, 3 or 4, whichever scores best.
+const (
+	shortestBar = 1.2 // seconds
+	longestBar  = 5.0
+	barLeast    = 0.2  // autocorrelation the bar must reach to count
+	barBeatsOff = 0.15 // beats: how far from whole the beats in a bar may be
+)
+
+// wholeBar returns bpm, or the tempo that divides the bar when bpm does
+// not (see above).
+func wholeBar(r []float64, bpm float64) float64 {
+	lo, hi := framesIn(shortestBar), min(framesIn(longestBar), len(r)-2)
+	if lo >= hi {
+		return bpm
+	}
+	bar := lo
+	for l := lo; l <= hi; l++ {
+		if r[l] > r[bar] {
+			bar = l
+		}
+	}
+	// A maximum at the edge of the range is a slope, not a bar.
+	if bar == lo || bar == hi || r[bar] < barLeast {
+		return bpm
+	}
+	beats := float64(bar) / periodOf(bpm)
+	if math.Abs(beats-math.Round(beats)) < barBeatsOff {
+		return bpm
+	}
+	best, bestScore := bpm, 0.0
+	for _, k := range []float64{2, 3, 4} {
+		alt := bpmOf(float64(bar) / k)
+		if alt < minBPM || alt > maxBPM {
+			continue
+		}
+		if s := tempoScore(r, alt); s > bestScore {
+			best, bestScore = alt, s
+		}
+	}
+	return best
 }
 
 // refinePeriod moves a tempo to the nearest autocorrelation peak with
