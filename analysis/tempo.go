@@ -199,7 +199,10 @@ func refinePeriod(r []float64, p float64) float64 {
 				m = i
 			}
 		}
-		if m <= 0 || m >= len(r)-1 || r[m] <= 0 {
+		// A maximum at the edge of the window is the slope of a peak
+		// elsewhere, or of none: a pulse that stops repeating at this
+		// multiple, which must not pull the period.
+		if m == lo || m == hi || m <= 0 || m >= len(r)-1 || r[m] <= 0 {
 			continue
 		}
 		a, b, c2 := r[m-1], r[m], r[m+1]
