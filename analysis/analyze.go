@@ -100,6 +100,7 @@ func rhythm(f *features, a *Analysis) {
 		frames = trackBeats(env, per)
 	}
 	frames = steadyGrid(env, per, periodOf(bpm)/factor, frames)
+	frames = drumPhase(f, env, frames)
 	frames = swingPhase(f.onset, frames)
 	times := refineBeats(frames, env)
 	if len(times) >= 4 {

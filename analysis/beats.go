@@ -427,6 +427,49 @@ func steadyGrid(env []float32, per []float64, p0 float64, frames []int) []int {
 	return out
 }
 
+// The drums hold the phase. A tracker led by the loudest onsets can
+// settle half a beat off when the off-beats ring loudest, as an open
+// hi-hat or a chord stab on every "and" does. When the beat envelope
+// rates the beats and the points halfway between them alike, the kick
+// and the snare, which mark the beat in almost every style, decide.
+const (
+	phaseAlike = 0.9 // midpoint/beat envelope ratio above which the two phases are alike ...
+	phaseDrums = 1.5 // ... and the drums must be this much stronger halfway to move the beats there
+)
+
+// drumPhase moves the beats to the points halfway between them when the
+// drums say so (see above). env is the tracker's envelope.
+func drumPhase(f *features, env []float32, frames []int) []int {
+	n := len(frames)
+	if n < 16 {
+		return frames
+	}
+	mk, ms := mean32(f.kick), mean32(f.snare)
+	if mk <= 0 || ms <= 0 {
+		return frames
+	}
+	drums := func(fr int) float64 { return maxAround(f.kick, fr, 1)/mk + maxAround(f.snare, fr, 1)/ms }
+	var envOn, envMid, drumsOn, drumsMid float64
+	for i := 0; i+1 < n; i++ {
+		m := (frames[i] + frames[i+1]) / 2
+		envOn += maxAround(env, frames[i], 1)
+		envMid += maxAround(env, m, 1)
+		drumsOn += drums(frames[i])
+		drumsMid += drums(m)
+	}
+	if envMid < phaseAlike*envOn || drumsMid < phaseDrums*drumsOn {
+		return frames
+	}
+	out := make([]int, 0, n)
+	for i := 0; i+1 < n; i++ {
+		out = append(out, (frames[i]+frames[i+1])/2)
+	}
+	if last := frames[n-1] + (frames[n-1]-frames[n-2])/2; last < len(env) {
+		out = append(out, last)
+	}
+	return out
+}
+
 // fitLine returns the least-squares line y = slope*x + icept.
 func fitLine(xs, ys []float64) (slope, icept float64) {
 	var sx, sy, sxx, sxy float64
