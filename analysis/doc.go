@@ -40,7 +40,10 @@
 //     When the local tempo holds within 3% and the beats sit on one rigid
 //     grid apart from half-beat slides (a section that pushes the
 //     off-beat), the beats become the grid that collects the most onset
-//     strength over the whole song. In a shuffle, beats found on the short
+//     strength over the whole song. Where that envelope rates the beats and
+//     the points halfway between alike, the kick and the snare pick the
+//     phase (an open hat on every off-beat can ring as loud as the beat).
+//     In a shuffle, beats found on the short
 //     note before the beat move a third of a beat later. The reported tempo
 //     is the least-squares fit of the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
