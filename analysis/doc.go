@@ -25,27 +25,26 @@
 //     that does not divide the strongest bar-length periodicity into whole
 //     beats (the three eighths of a 3+3+2 grouping) gives way to the bar
 //     divided by 2, 3 or 4.
-//   - Beats: dynamic programming after Ellis (2007) on an envelope that
-//     mixes the log-mel flux with a compressed linear energy flux (led by
-//     the loudest events, the kick and snare, so that a busy syncopated bass
-//     line does not pull the beat onto the off-beat), with a local period
-//     per frame taken from the autocorrelation of an 8-second window, so that
-//     the beat follows the few-percent drift of live playing. The metrical
-//     level is then checked on the beats themselves: if the points between
-//     beats are stronger than the beats below 2.5 kHz the tempo doubles (to
-//     at most 190 BPM); failing that, if every other beat is weak there the
-//     groove is half-time and the tempo halves; it
-//     also doubles when kick and snare take turns within each beat (a
-//     backbeat tracked at half speed) unless the sound between is a hi-hat.
-//     When the local tempo holds within 3% and the beats sit on one rigid
-//     grid apart from half-beat slides (a section that pushes the
-//     off-beat), the beats become the grid that collects the most onset
-//     strength over the whole song. Where that envelope rates the beats and
-//     the points halfway between alike, the kick and the snare pick the
-//     phase (an open hat on every off-beat can ring as loud as the beat).
-//     In a shuffle, beats found on the short
-//     note before the beat move a third of a beat later. The reported tempo
-//     is the least-squares fit of the beat times.
+//   - Beats: dynamic programming after Ellis (2007) on an envelope that mixes
+//     the log-mel flux with a compressed linear energy flux (led by the
+//     loudest events, the kick and snare, so that a busy syncopated bass line
+//     does not pull the beat onto the off-beat), with a local period per
+//     frame taken from the autocorrelation of an 8-second window, so that the
+//     beat follows the few-percent drift of live playing. The metrical level
+//     is then checked on the beats themselves: if the points between beats
+//     are stronger than the beats below 2.5 kHz the tempo doubles (to at most
+//     190 BPM); failing that, if every other beat is weak there the groove is
+//     half-time and the tempo halves; it also doubles when kick and snare
+//     take turns within each beat (a backbeat tracked at half speed) unless
+//     the sound between is a hi-hat. When the local tempo holds within 3% and
+//     the beats sit on one rigid grid apart from half-beat slides (a section
+//     that pushes the off-beat), the beats become the grid that collects the
+//     most onset strength over the whole song. Where that envelope rates the
+//     beats and the points halfway between alike, the kick and the snare pick
+//     the phase (an open hat on every off-beat can ring as loud as the beat).
+//     In a shuffle, beats found on the short note before the beat move a
+//     third of a beat later. The reported tempo is the least-squares fit of
+//     the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
 //     how much more chroma change (and, weighted a tenth as much, bass
 //     onset) falls on the candidate downbeats than on other beats; 4 wins
