@@ -146,6 +146,11 @@ const (
 	longestBar  = 5.0
 	barLeast    = 0.2  // autocorrelation the bar must reach to count
 	barBeatsOff = 0.15 // beats: how far from whole the beats in a bar may be
+	// A longer "bar" is a phrase, or a coincidence of lags.
+	barMostBeats = 8.5
+	// The beat replacing a grouping lies within this ratio of it: groupings
+	// in three stand 2:3 or 3:4 to the beat.
+	barNearest = 1.6
 )
 
 // wholeBar returns bpm, or the tempo that divides the bar when bpm does
@@ -166,13 +171,13 @@ func wholeBar(r []float64, bpm float64) float64 {
 		return bpm
 	}
 	beats := float64(bar) / periodOf(bpm)
-	if math.Abs(beats-math.Round(beats)) < barBeatsOff {
+	if beats > barMostBeats || math.Abs(beats-math.Round(beats)) < barBeatsOff {
 		return bpm
 	}
 	best, bestScore := bpm, 0.0
 	for _, k := range []float64{2, 3, 4} {
 		alt := bpmOf(float64(bar) / k)
-		if alt < minBPM || alt > maxBPM {
+		if alt < minBPM || alt > maxBPM || alt < bpm/barNearest || alt > bpm*barNearest {
 			continue
 		}
 		if s := tempoScore(r, alt); s > bestScore {
