@@ -449,15 +449,12 @@ func drumPhase(f *features, env []float32, frames []int) []int {
 		return frames
 	}
 	drums := func(fr int) float64 { return maxAround(f.kick, fr, 1)/mk + maxAround(f.snare, fr, 1)/ms }
-	var envOn, envMid, drumsOn, drumsMid float64
+	var drumsOn, drumsMid float64
 	for i := 0; i+1 < n; i++ {
-		m := (frames[i] + frames[i+1]) / 2
-		envOn += maxAround(env, frames[i], 1)
-		envMid += maxAround(env, m, 1)
 		drumsOn += drums(frames[i])
-		drumsMid += drums(m)
+		drumsMid += drums((frames[i] + frames[i+1]) / 2)
 	}
-	if envMid < phaseAlike*envOn || drumsMid < phaseDrums*drumsOn {
+	if midpointRatio(env, frames) < phaseAlike || drumsMid < phaseDrums*drumsOn {
 		return frames
 	}
 	out := make([]int, 0, n)
