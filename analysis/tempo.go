@@ -97,9 +97,9 @@ func tempoScore(r []float64, bpm float64) float64 {
 }
 
 // estimateTempo returns the most likely tempo of the onset envelope, a
-// confidence in [0, 1], and the runner-up metrical levels worth checking
-// with the beat tracker.
-func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
+// confidence in [0, 1], and the length of the bar in frames (0 when the
+// envelope shows none; see barLag).
+func estimateTempo(onset []float32) (bpm, conf float64, bar int) {
 	maxLag := int(4*periodOf(minBPM)) + 2
 	r := autocorr(onset, maxLag)
 	cands := tempoScores(r)
@@ -110,10 +110,11 @@ func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
 		}
 	}
 	if cands[best].score <= 0 {
-		return priorBPM, 0, nil
+		return priorBPM, 0, 0
 	}
 	bpm = refinePeriod(r, periodOf(cands[best].bpm))
-	if b := wholeBar(r, bpm); b != bpm {
+	bar = barLag(r)
+	if b := wholeBar(r, bar, bpm); b != bpm {
 		bpm = refinePeriod(r, periodOf(b))
 	}
 	// Confidence: how far the winning peak stands above the typical score.
@@ -124,15 +125,7 @@ func estimateTempo(onset []float32) (bpm, conf float64, alts []float64) {
 	slices.Sort(scores)
 	med := scores[len(scores)/2]
 	conf = clamp01((cands[best].score - med) / cands[best].score)
-	// Local maxima of the score at other metrical levels.
-	for _, ratio := range []float64{0.5, 2, 2.0 / 3, 1.5, 0.75, 4.0 / 3} {
-		alt := bpm * ratio
-		if alt < minBPM || alt > maxBPM {
-			continue
-		}
-		alts = append(alts, alt)
-	}
-	return bpm, conf, alts
+	return bpm, conf, bar
 }
 
 // Bars. At long lags the envelope repeats most strongly from bar to bar,
@@ -153,12 +146,12 @@ const (
 	barNearest = 1.6
 )
 
-// wholeBar returns bpm, or the tempo that divides the bar when bpm does
-// not (see above).
-func wholeBar(r []float64, bpm float64) float64 {
+// barLag returns the lag of the bar in the autocorrelation r, in frames,
+// or 0 when no lag in the bar's range stands out.
+func barLag(r []float64) int {
 	lo, hi := framesIn(shortestBar), min(framesIn(longestBar), len(r)-2)
 	if lo >= hi {
-		return bpm
+		return 0
 	}
 	bar := lo
 	for l := lo; l <= hi; l++ {
@@ -168,6 +161,15 @@ func wholeBar(r []float64, bpm float64) float64 {
 	}
 	// A maximum at the edge of the range is a slope, not a bar.
 	if bar == lo || bar == hi || r[bar] < barLeast {
+		return 0
+	}
+	return bar
+}
+
+// wholeBar returns bpm, or the tempo that divides the bar (in frames) when
+// bpm does not (see above).
+func wholeBar(r []float64, bar int, bpm float64) float64 {
+	if bar == 0 {
 		return bpm
 	}
 	beats := float64(bar) / periodOf(bpm)
