@@ -77,7 +77,7 @@ func describe(ctx context.Context, p *audio.PCM) (*Analysis, error) {
 
 // rhythm fills tempo, beats, bars and tatums.
 func rhythm(f *features, a *Analysis) {
-	bpm, conf, _ := estimateTempo(f.onset)
+	bpm, conf, bar := estimateTempo(f.onset)
 	a.Tempo, a.TempoConfidence = bpm, conf
 	if conf == 0 {
 		return // no pulse at all: silence or a lone event
@@ -85,7 +85,7 @@ func rhythm(f *features, a *Analysis) {
 	env := beatEnvelope(f, beatMix)
 	per := localPeriods(env, periodOf(bpm))
 	frames := trackBeats(env, per)
-	factor, parity := metricalLevel(f, frames, bpm)
+	factor, parity := metricalLevel(f, frames, bpm, bar)
 	switch factor {
 	case 0.5:
 		half := frames[:0]

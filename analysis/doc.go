@@ -33,10 +33,12 @@
 //     beat follows the few-percent drift of live playing. The metrical level
 //     is then checked on the beats themselves: if the points between beats
 //     are stronger than the beats below 2.5 kHz the tempo doubles (to at most
-//     190 BPM); failing that, if every other beat is weak there the groove is
-//     half-time and the tempo halves; it also doubles when kick and snare
-//     take turns within each beat (a backbeat tracked at half speed) unless
-//     the sound between is a hi-hat. When the local tempo holds within 3% and
+//     190 BPM); it also doubles when that bar-length periodicity holds only
+//     two beats and the points between them are busy too (a bar of four
+//     beats tracked at half speed); failing that, if every other beat is
+//     weak there the groove is half-time and the tempo halves; it also
+//     doubles when kick and snare take turns within each beat (a backbeat
+//     tracked at half speed) unless the sound between is a hi-hat. When the local tempo holds within 3% and
 //     the beats sit on one rigid grid apart from half-beat slides (a section
 //     that pushes the off-beat), the beats become the grid that collects the
 //     most onset strength over the whole song. Where that envelope rates the
