@@ -310,7 +310,12 @@ func metricalLevel(f *features, frames []int, bpm float64, bar int) (factor floa
 	}
 	if bpm*2 <= fastestDoubled {
 		turns, alt := backbeat(f.kick, f.snare, frames)
-		hats := midpointRatio(f.hat, frames) / midpointRatio(f.snare, frames)
+		// No hat halfway is no disco off-beat, whatever the snare does
+		// there (it may be on the beats).
+		hats := 0.0
+		if h := midpointRatio(f.hat, frames); h > 0 {
+			hats = h / midpointRatio(f.snare, frames)
+		}
 		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats {
 			return 2, 0
 		}

@@ -77,6 +77,11 @@ func TestBackbeatSetsTheTempo(t *testing.T) {
 		// A kick on every beat and an open hat between is disco at its own
 		// tempo, not a snare halfway.
 		{"disco", 105, "x.x.x.x.", "........", "........", ".x.x.x.x"},
+		// Four on the floor with the snare on two and four and an open hat
+		// on every off-beat, as fast house and hardcore play it: tracked on
+		// the snares at half speed, nothing sounds halfway in the hats'
+		// band at all.
+		{"fast house", 174, "x.x.x.x.", "..x...x.", "........", ".x.x.x.x"},
 		// The common backbeat at its own tempo stays there.
 		{"rock", 100, "x...x...", "..x...x.", "xxxxxxxx", "........"},
 	} {
