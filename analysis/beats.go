@@ -246,7 +246,9 @@ func fitTempo(times []float64) float64 {
 // every one of its beats and the other halfway between, it is on half
 // notes, as in fast rock and punk; unless the sound halfway is a hi-hat
 // rather than a snare's broadband crack, for a kick on every beat and an
-// open hat on every off-beat is disco and house at their own tempo.
+// open hat on every off-beat is disco and house at their own tempo, or is
+// much softer than the drum on the beat, as the eighth-note kicks and ghost
+// notes of a backbeat at its own tempo are.
 //
 // The bar settles it where the drums do not take turns. A bar of only two
 // beats whose halfway points are busy too is a bar of four beats heard at
@@ -254,7 +256,8 @@ func fitTempo(times []float64) float64 {
 // music accents beats one and three and fills every beat between. The
 // thresholds were set on real music with exact beats (scripts/analysis-eval
 // -annotated); results hold for turns from 0.45 to 0.55, alternation from
-// 0.3 to 0.4 and busy halfway points from 0.42 to 0.53.
+// 0.3 to 0.4, drums halfway from 0.5 to 0.63 and busy halfway points from
+// 0.42 to 0.53.
 const (
 	halfBelow   = 0.30  // weak/strong beat ratio below which the tempo halves
 	doubleAbove = 1.0   // midpoint/beat ratio above which the tempo doubles
@@ -264,6 +267,7 @@ const (
 	backbeatTurns       = 0.5  // consistency of drum turns at midpoints above which the tempo doubles
 	backbeatAlternation = 0.35 // ... unless successive beats alternate at least this consistently
 	backbeatHats        = 2.0  // ... and the hats rise halfway less than this many times as much as the snare's band
+	backbeatHalfway     = 0.55 // ... and the drums halfway are at least this strong against those on the beats
 	twoBeatBusy         = 0.47 // midpoint/beat ratio above which a bar of two beats doubles
 
 	fastestDoubled = 220.0 // BPM: the drums or the bar never double beyond this
@@ -316,7 +320,7 @@ func metricalLevel(f *features, frames []int, bpm float64, bar int) (factor floa
 		if h := midpointRatio(f.hat, frames); h > 0 {
 			hats = h / midpointRatio(f.snare, frames)
 		}
-		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats {
+		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats && drumsHalfway(f, frames) > backbeatHalfway {
 			return 2, 0
 		}
 	}
@@ -460,17 +464,7 @@ func drumPhase(f *features, env []float32, frames []int) []int {
 	if n < 16 {
 		return frames
 	}
-	mk, ms := mean32(f.kick), mean32(f.snare)
-	if mk <= 0 || ms <= 0 {
-		return frames
-	}
-	drums := func(fr int) float64 { return maxAround(f.kick, fr, 1)/mk + maxAround(f.snare, fr, 1)/ms }
-	var drumsOn, drumsMid float64
-	for i := 0; i+1 < n; i++ {
-		drumsOn += drums(frames[i])
-		drumsMid += drums((frames[i] + frames[i+1]) / 2)
-	}
-	if midpointRatio(env, frames) < phaseAlike || drumsMid < phaseDrums*drumsOn {
+	if midpointRatio(env, frames) < phaseAlike || drumsHalfway(f, frames) < phaseDrums {
 		return frames
 	}
 	out := make([]int, 0, n)
@@ -481,6 +475,29 @@ func drumPhase(f *features, env []float32, frames []int) []int {
 		out = append(out, last)
 	}
 	return out
+}
+
+// drumsHalfway is the strength of the kick and the snare (each relative to
+// its mean) halfway between beats over their strength on them: 0 with no
+// drums halfway, +Inf with drums only there.
+func drumsHalfway(f *features, frames []int) float64 {
+	mk, ms := mean32(f.kick), mean32(f.snare)
+	if mk <= 0 || ms <= 0 {
+		return 0
+	}
+	drums := func(fr int) float64 { return maxAround(f.kick, fr, 1)/mk + maxAround(f.snare, fr, 1)/ms }
+	var on, mid float64
+	for i := 0; i+1 < len(frames); i++ {
+		on += drums(frames[i])
+		mid += drums((frames[i] + frames[i+1]) / 2)
+	}
+	switch {
+	case mid <= 0:
+		return 0
+	case on <= 0:
+		return math.Inf(1)
+	}
+	return mid / on
 }
 
 // fitLine returns the least-squares line y = slope*x + icept.

@@ -82,6 +82,13 @@ func TestBackbeatSetsTheTempo(t *testing.T) {
 		// the snares at half speed, nothing sounds halfway in the hats'
 		// band at all.
 		{"fast house", 174, "x.x.x.x.", "..x...x.", "........", ".x.x.x.x"},
+		// Kick and snare together on every beat and nothing between: no
+		// drum takes turns, whatever their balance on the beat.
+		{"four claps", 95, "x.x.x.x.", "x.x.x.x.", "........", "........"},
+		// A kick on every beat and a snare pushed onto the and of two: the
+		// one snare halfway is much softer than the drums on the beats.
+		{"pushed snare, slower", 90, "x.x.x.x.", "...x..x.", "x.x.x.x.", "........"},
+		{"pushed snare", 100, "x.x.x.x.", "...x..x.", "x.x.x.x.", "........"},
 		// The common backbeat at its own tempo stays there.
 		{"rock", 100, "x...x...", "..x...x.", "xxxxxxxx", "........"},
 	} {
