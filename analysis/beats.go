@@ -306,7 +306,8 @@ func metricalLevel(f *features, frames []int, bpm float64, bar int) (factor floa
 	if bpm*2 <= fastestBeat && mid/on > doubleAbove {
 		return 2, 0
 	}
-	if bar > 0 && bpm*2 <= fastestDoubled && mid/on > twoBeatBusy && math.Abs(float64(bar)/periodOf(bpm)-2) < barBeatsOff {
+	twoBeatBar := bar > 0 && math.Abs(float64(bar)/periodOf(bpm)-2) < barBeatsOff
+	if twoBeatBar && bpm*2 <= fastestDoubled && mid/on > twoBeatBusy {
 		return 2, 0
 	}
 	if bpm/2 >= slowestBeat && weak/strong < halfBelow && mid/on <= doubleAbove {
@@ -320,7 +321,8 @@ func metricalLevel(f *features, frames []int, bpm float64, bar int) (factor floa
 		if h := midpointRatio(f.hat, frames); h > 0 {
 			hats = h / midpointRatio(f.snare, frames)
 		}
-		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats && drumsHalfway(f, frames) > backbeatHalfway {
+		if turns > backbeatTurns && alt < backbeatAlternation && hats < backbeatHats &&
+			drumsHalfway(f, frames) > backbeatHalfway {
 			return 2, 0
 		}
 	}

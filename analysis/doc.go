@@ -38,19 +38,21 @@
 //     beats tracked at half speed); failing that, if every other beat is
 //     weak there the groove is half-time and the tempo halves; it also
 //     doubles when kick and snare take turns within each beat (a backbeat
-//     tracked at half speed) unless the sound between is a hi-hat. When the local tempo holds within 3% and
-//     the beats sit on one rigid grid apart from half-beat slides (a section
-//     that pushes the off-beat), the beats become the grid that collects the
-//     most onset strength over the whole song. Where that envelope rates the
-//     beats and the points halfway between alike, the kick and the snare pick
-//     the phase (an open hat on every off-beat can ring as loud as the beat).
-//     In a shuffle, beats found on the short note before the beat move a
-//     third of a beat later. The reported tempo is the least-squares fit of
-//     the beat times.
+//     tracked at half speed) unless the sound between is a hi-hat or much
+//     softer than the drum on the beat. When the local tempo holds within
+//     3% and the beats sit on one rigid grid apart from half-beat slides (a
+//     section that pushes the off-beat), the beats become the grid that
+//     collects the most onset strength over the whole song. Where that
+//     envelope rates the beats and the points halfway between alike, the
+//     kick and the snare pick the phase (an open hat on every off-beat can
+//     ring as loud as the beat). In a shuffle, beats found on the short note
+//     before the beat move a third of a beat later. The reported tempo is
+//     the least-squares fit of the beat times.
 //   - Bars and time signature: for bars of 3 and 4 beats and every phase,
 //     how much more chroma change (and, weighted a tenth as much, bass
 //     onset) falls on the candidate downbeats than on other beats; 4 wins
-//     unless 3 is clearly better. Bars hold whole groups of beats from the first downbeat.
+//     unless 3 is clearly better. Bars hold whole groups of beats from the
+//     first downbeat.
 //   - Tatums: two per beat, or three when the onsets at the thirds of beats
 //     outweigh those at the halves (swing, triplets).
 //   - Segments: peaks of the onset envelope above a moving threshold, at
