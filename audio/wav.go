@@ -197,7 +197,9 @@ func appendWAVSamples(out []float32, b []byte, tag uint16, bits int) []float32 {
 }
 
 // sanitize replaces NaN and infinities, which float WAVs can carry, with
-// silence and full scale: nothing downstream should ever see them.
+// silence and full scale, and bounds finite samples at floatHeadroom:
+// nothing downstream should ever see a non-finite sample, and a value near
+// the float32 limit would overflow to one when mixed or resampled.
 func sanitize(v float32) float32 {
 	switch {
 	case v != v:
@@ -207,8 +209,13 @@ func sanitize(v float32) float32 {
 	case v < -math.MaxFloat32:
 		return -1
 	}
-	return v
+	return max(-floatHeadroom, min(v, floatHeadroom))
 }
+
+// floatHeadroom bounds float samples: 2^20 is 120 dB over full scale, far
+// beyond any real file's headroom, and sums of thousands of such samples
+// stay finite.
+const floatHeadroom = 1 << 20
 
 func skip(r io.Reader, n int64) error {
 	if n <= 0 {

@@ -170,6 +170,27 @@ func TestDecodeWAVChannelsAndRate(t *testing.T) {
 	}
 }
 
+// TestDecodeWAVExtremeFloats checks that float samples near the float32
+// limit, finite in the file, stay finite through mixing and resampling
+// (found by FuzzDecodeWAV), and that no NaN or infinity in the file gets
+// through.
+func TestDecodeWAVExtremeFloats(t *testing.T) {
+	frames := make([][]float64, 4800)
+	for i := range frames {
+		frames[i] = []float64{3e38, -3e38}
+	}
+	frames[10] = []float64{math.NaN(), math.Inf(1)}
+	p, err := Decode(bytes.NewReader(makeWAV(wavSpec{tag: wavFloat, bits: 32, channels: 2, rate: 48000, dataSize: -1}, frames)), "wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range p.Samples {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("sample %d is %v", i, v)
+		}
+	}
+}
+
 // go-audio/wav, an independent writer, produces files we read back.
 func TestDecodeGoAudioWAV(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.wav")
