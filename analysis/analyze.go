@@ -85,6 +85,7 @@ func rhythm(f *features, a *Analysis) {
 	env := beatEnvelope(f, beatMix)
 	per := localPeriods(env, periodOf(bpm))
 	frames := trackBeats(env, per)
+	bpm, per, frames = twoThirds(env, bpm, per, frames)
 	factor, parity := metricalLevel(f, frames, bpm, bar)
 	switch factor {
 	case 0.5:

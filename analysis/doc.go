@@ -30,7 +30,10 @@
 //     loudest events, the kick and snare, so that a busy syncopated bass line
 //     does not pull the beat onto the off-beat), with a local period per
 //     frame taken from the autocorrelation of an 8-second window, so that the
-//     beat follows the few-percent drift of live playing. The metrical level
+//     beat follows the few-percent drift of live playing. A pulse three to
+//     every two beats (quarter-note triplets, dotted rhythms) gives way to
+//     the slower one when the beats tracked at that land on a much stronger
+//     envelope (1.3 times on average). The metrical level
 //     is then checked on the beats themselves: if the points between beats
 //     are stronger than the beats below 2.5 kHz the tempo doubles (to at most
 //     190 BPM); it also doubles when that bar-length periodicity holds only

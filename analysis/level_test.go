@@ -1,6 +1,9 @@
 package analysis
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // TestTwoBeatBarsAreHalfSpeed checks metricalLevel's reading of the bar on
 // envelopes made to order: every tracked beat strong, the points halfway
@@ -49,5 +52,55 @@ func TestTwoBeatBarsAreHalfSpeed(t *testing.T) {
 	const fast = 115.0
 	if got, _ := metricalLevel(f, frames, fast, int(2*periodOf(fast))); got != 1 {
 		t.Errorf("two-beat bar at %.0f BPM: factor %v, want 1", fast, got)
+	}
+}
+
+// TestThreeBeatsToTwo checks twoThirds on envelopes made to order: two
+// pulses in a ratio of three to two, one loud and one soft, with the
+// tracker started on the faster. The loud pulse is the beat.
+func TestThreeBeatsToTwo(t *testing.T) {
+	const (
+		fast, slow = 20, 30 // periods in frames: about 129 and 86 BPM
+		n          = 64 * slow
+	)
+	build := func(loudFast bool) []float32 {
+		env := make([]float32, n)
+		loud, soft := slow, fast
+		if loudFast {
+			loud, soft = fast, slow
+		}
+		for i := 0; i < n; i += soft {
+			env[i] = 0.4
+		}
+		for i := 0; i < n; i += loud {
+			env[i] = 1
+		}
+		return env
+	}
+	for _, c := range []struct {
+		name     string
+		loudFast bool
+		want     float64
+	}{
+		{"loud slow pulse", false, bpmOf(slow)},
+		{"loud fast pulse", true, bpmOf(fast)},
+	} {
+		env := build(c.loudFast)
+		per := localPeriods(env, fast)
+		frames := trackBeats(env, per)
+		got, gotPer, gotFrames := twoThirds(env, bpmOf(fast), per, frames)
+		if math.Abs(got/c.want-1) > 0.01 {
+			t.Errorf("%s: tempo %.1f, want %.1f", c.name, got, c.want)
+		}
+		if len(gotFrames) < 2 || len(gotPer) != n {
+			t.Fatalf("%s: %d beats, %d periods", c.name, len(gotFrames), len(gotPer))
+		}
+		// The beats returned must be the loud pulse's, every one on it.
+		for _, b := range gotFrames[1 : len(gotFrames)-1] {
+			if env[b] != 1 && env[max(b-1, 0)] != 1 && env[min(b+1, n-1)] != 1 {
+				t.Errorf("%s: beat at frame %d is off the loud pulse", c.name, b)
+				break
+			}
+		}
 	}
 }
