@@ -28,7 +28,10 @@ import (
 // grid.
 var (
 	recordedPackages = []string{"fretsonfire-songs-sectoid", "fretsonfire-songs-muldjord"}
-	midiPackages     = []string{"openttd-openmsx", "simutrans-data", "planetblupi-music-midi", "freedink-data"}
+	midiPackages     = []string{
+		"openttd-openmsx", "simutrans-data", "planetblupi-music-midi", "freedink-data",
+		"crimson", "kobodeluxe-data", "liquidwar-data", "pangzero", "pinball-table-hurd-data",
+	}
 )
 
 // The sound font that fluidsynth renders with (apt fluid-soundfont-gm).
@@ -168,20 +171,43 @@ func (p *piece) prepare(ctx context.Context, dir string) error {
 	}
 	p.name = base
 	p.wav = filepath.Join(dir, p.pkg+"-"+strings.ReplaceAll(base, " ", "_")+".wav")
-	if _, err := os.Stat(p.wav); err == nil {
-		return nil
+	if _, err := os.Stat(p.wav); err != nil {
+		tmp := p.wav + ".tmp"
+		if len(p.stems) > 0 {
+			err = mixStems(tmp, p.stems)
+		} else {
+			err = renderMIDI(ctx, tmp, p.midi)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		if err := os.Rename(tmp, p.wav); err != nil {
+			return err
+		}
 	}
-	tmp := p.wav + ".tmp"
-	if len(p.stems) > 0 {
-		err = mixStems(tmp, p.stems)
-	} else {
-		err = renderMIDI(ctx, tmp, p.midi)
+	if len(p.stems) == 0 {
+		return checkRender(p.wav, p.midi, s.LastNote)
 	}
+	return nil
+}
+
+// fluidsynth writes 16-bit stereo at the rate renderMIDI asks for.
+const renderedBytesPerSecond = 44100 * 2 * 2
+
+// checkRender reports a rendering that stops before the last note. Some
+// files render to nothing at all: fluidsynth gives up on files that
+// eval.ReadMIDI reads, such as those of more than 128 tracks (a sequencer
+// can write one track per pattern).
+func checkRender(wav, midi string, lastNote float64) error {
+	st, err := os.Stat(wav)
 	if err != nil {
-		os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp, p.wav)
+	if got := float64(st.Size()) / renderedBytesPerSecond; got < lastNote {
+		return fmt.Errorf("%s: fluidsynth rendered %.1f s of a piece whose last note is at %.1f s", midi, got, lastNote)
+	}
+	return nil
 }
 
 // stemsOf lists the audio of a Frets on Fire song: the backing track and

@@ -88,3 +88,27 @@ func TestPrepareShort(t *testing.T) {
 		t.Errorf("prepare: %v, want errSkip", err)
 	}
 }
+
+// TestCheckRender refuses a rendering shorter than the piece: such a file
+// would be scored as a silent analysis against real beats.
+func TestCheckRender(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name    string
+		seconds float64
+		ok      bool
+	}{
+		{"empty", 0, false},
+		{"cut short", 20, false},
+		{"whole", 31, true},
+	} {
+		wav := filepath.Join(dir, c.name+".wav")
+		if err := os.WriteFile(wav, make([]byte, 44+int(c.seconds*renderedBytesPerSecond)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := checkRender(wav, "piece.mid", 30)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err %v, want ok %v", c.name, err, c.ok)
+		}
+	}
+}
