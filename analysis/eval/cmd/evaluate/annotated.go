@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +26,11 @@ import (
 // human beat annotation of real recorded music. The MIDI packages hold
 // game soundtracks written by people, which fluidsynth renders with a
 // General MIDI sound font: real compositions and arrangements, played to a
-// grid.
+// grid. LMMS ships electronic songs as projects, which LMMS renders with
+// its own synthesisers and samples, to the project's tempo.
 var (
 	recordedPackages = []string{"fretsonfire-songs-sectoid", "fretsonfire-songs-muldjord"}
+	lmmsPackages     = []string{"lmms-common"}
 	midiPackages     = []string{
 		"openttd-openmsx", "simutrans-data", "planetblupi-music-midi", "freedink-data",
 		"crimson", "kobodeluxe-data", "liquidwar-data", "pangzero", "pinball-table-hurd-data",
@@ -52,10 +55,15 @@ const minPieceSeconds = 30
 // files score 0.66 and above, the others 0.00-0.51.
 const minOnGrid = 0.6
 
+// LMMS's songs: its demos and its short pieces, not its templates and
+// tutorials.
+var lmmsSongDirs = []string{"demos", "shorties"}
+
 // annotatedItems fetches the packages above into dir (once: later runs
 // reuse what is there), prepares one WAV file per piece beside them, and
 // returns the pieces with their annotations as truth. At most max pieces
-// are taken from each package (0: all).
+// are taken from each package (0: all). LMMS's songs are left out, with a
+// warning, where LMMS is not installed.
 func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 	if _, err := exec.LookPath("fluidsynth"); err != nil {
 		return nil, errors.New("fluidsynth not installed (apt install fluidsynth fluid-soundfont-gm)")
@@ -64,11 +72,17 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 		return nil, fmt.Errorf("sound font missing (apt install fluid-soundfont-gm): %w", err)
 	}
 	sets := []struct {
-		group, glob string
-		pkgs        []string
+		group string
+		keep  func(path string) bool
+		pkgs  []string
 	}{
-		{"recorded", "notes.mid", recordedPackages},
-		{"midi", "*.mid", midiPackages},
+		{"recorded", nameIs("notes.mid"), recordedPackages},
+		{"midi", nameIs("*.mid"), midiPackages},
+		{"lmms", isLMMSSong, lmmsPackages},
+	}
+	if _, err := exec.LookPath("lmms"); err != nil {
+		slog.Warn("lmms not installed (apt install lmms); leaving out its songs")
+		sets = sets[:2]
 	}
 	var jobs []*piece
 	for _, set := range sets {
@@ -78,15 +92,12 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 				slog.Warn("fetch failed; skipping package", "package", pkg, "err", err)
 				continue
 			}
-			files, err := findFiles(root, func(name string) bool {
-				ok, _ := filepath.Match(set.glob, strings.ToLower(name))
-				return ok
-			})
+			files, err := findFiles(root, set.keep)
 			if err != nil {
 				return nil, err
 			}
 			for _, f := range spread(files, max) {
-				p := &piece{group: set.group, pkg: pkg, midi: f}
+				p := &piece{group: set.group, pkg: pkg, score: f}
 				if set.group == "recorded" {
 					p.stems = stemsOf(filepath.Dir(f))
 				}
@@ -117,7 +128,7 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 	for _, p := range jobs {
 		if p.err != nil {
 			if !errors.Is(p.err, errSkip) {
-				slog.Warn("skipping annotated piece", "file", p.midi, "err", p.err)
+				slog.Warn("skipping annotated piece", "file", p.score, "err", p.err)
 			}
 			continue
 		}
@@ -133,11 +144,33 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 // errSkip marks a piece left out on purpose (too short to be music).
 var errSkip = errors.New("skipped")
 
+// nameIs keeps the files whose base names match a pattern, in any case.
+func nameIs(pattern string) func(path string) bool {
+	return func(path string) bool {
+		ok, _ := filepath.Match(pattern, strings.ToLower(filepath.Base(path)))
+		return ok
+	}
+}
+
+// isLMMSSong keeps LMMS projects in the folders of its songs.
+func isLMMSSong(path string) bool {
+	ext := filepath.Ext(path)
+	if ext != ".mmp" && ext != ".mmpz" {
+		return false
+	}
+	for dir := filepath.Dir(path); filepath.Base(dir) != "projects" && dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if slices.Contains(lmmsSongDirs, filepath.Base(dir)) && filepath.Base(filepath.Dir(dir)) == "projects" {
+			return true
+		}
+	}
+	return false
+}
+
 // piece is one annotated piece of music on its way to a WAV file.
 type piece struct {
 	group, pkg string
-	midi       string   // the tempo map
-	stems      []string // recorded audio to mix; none: render midi
+	score      string   // the tempo map: a MIDI file, or an LMMS project
+	stems      []string // recorded audio to mix; none: render the score
 
 	name   string
 	wav    string
@@ -148,14 +181,17 @@ type piece struct {
 }
 
 func (p *piece) prepare(ctx context.Context, dir string) error {
-	f, err := os.Open(p.midi)
+	if p.group == "lmms" {
+		return p.prepareLMMS(ctx, dir)
+	}
+	f, err := os.Open(p.score)
 	if err != nil {
 		return err
 	}
 	s, err := eval.ReadMIDI(f)
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("%s: %w", p.midi, err)
+		return fmt.Errorf("%s: %w", p.score, err)
 	}
 	if s.LastNote-s.FirstNote < minPieceSeconds {
 		return errSkip
@@ -165,31 +201,110 @@ func (p *piece) prepare(ctx context.Context, dir string) error {
 	// Key is unknown (-1): a MIDI key signature is optional and often a
 	// default, so it is no annotation.
 	p.truth = &demo.Truth{Tempo: s.Tempo(), Beats: s.Beats, Downbeats: s.Downbeats, Key: -1}
-	base := strings.TrimSuffix(filepath.Base(p.midi), filepath.Ext(p.midi))
+	base := strings.TrimSuffix(filepath.Base(p.score), filepath.Ext(p.score))
 	if len(p.stems) > 0 {
-		base = filepath.Base(filepath.Dir(p.midi)) // the song's folder names it
+		base = filepath.Base(filepath.Dir(p.score)) // the song's folder names it
 	}
-	p.name = base
-	p.wav = filepath.Join(dir, p.pkg+"-"+strings.ReplaceAll(base, " ", "_")+".wav")
-	if _, err := os.Stat(p.wav); err != nil {
-		tmp := p.wav + ".tmp"
+	err = p.produce(dir, base, func(tmp string) error {
 		if len(p.stems) > 0 {
-			err = mixStems(tmp, p.stems)
-		} else {
-			err = renderMIDI(ctx, tmp, p.midi)
+			return mixStems(tmp, p.stems)
 		}
-		if err != nil {
-			os.Remove(tmp)
-			return err
-		}
-		if err := os.Rename(tmp, p.wav); err != nil {
-			return err
-		}
+		return renderMIDI(ctx, tmp, p.score)
+	})
+	if err != nil {
+		return err
 	}
 	if len(p.stems) == 0 {
-		return checkRender(p.wav, p.midi, s.LastNote)
+		return checkRender(p.wav, p.score, s.LastNote)
 	}
 	return nil
+}
+
+// prepareLMMS renders an LMMS project and annotates the rendering with the
+// project's grid where it sounds. A project keeps no list of its notes
+// that is simple to read (patterns, beat/bassline tracks and samples all
+// play), so the rendering itself says where the music starts and ends.
+func (p *piece) prepareLMMS(ctx context.Context, dir string) error {
+	f, err := os.Open(p.score)
+	if err != nil {
+		return err
+	}
+	proj, err := eval.ReadLMMS(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.score, err)
+	}
+	base := strings.TrimSuffix(filepath.Base(p.score), filepath.Ext(p.score))
+	if err := p.produce(dir, base, func(tmp string) error { return renderLMMS(ctx, tmp, p.score) }); err != nil {
+		return err
+	}
+	pcm, err := audio.DecodeFile(p.wav)
+	if err != nil {
+		return err
+	}
+	from, to := soundingSpan(pcm)
+	if to-from < minPieceSeconds {
+		return errSkip
+	}
+	s := proj.Grid(from, to)
+	p.steady, p.onGrid = !proj.Automated, s.OnGrid
+	p.truth = &demo.Truth{Tempo: s.Tempo(), Beats: s.Beats, Downbeats: s.Downbeats, Key: -1}
+	return nil
+}
+
+// produce names the piece's WAV file in dir after base and, unless it is
+// there from an earlier run, makes it with make, which writes the path it
+// is given.
+func (p *piece) produce(dir, base string, make func(path string) error) error {
+	p.name = base
+	p.wav = filepath.Join(dir, p.pkg+"-"+strings.ReplaceAll(base, " ", "_")+".wav")
+	if _, err := os.Stat(p.wav); err == nil {
+		return nil
+	}
+	// Renderers name their output by its extension: keep it last.
+	tmp := strings.TrimSuffix(p.wav, ".wav") + ".tmp.wav"
+	if err := make(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, p.wav)
+}
+
+// Where a rendering sounds: the first and the last 50 ms window whose
+// level is within silenceBelow dB of the loudest window's.
+const (
+	spanWindow   = 0.05 // seconds
+	silenceBelow = 50.0 // dB
+)
+
+// soundingSpan returns where p sounds, in seconds (0, 0 for silence).
+func soundingSpan(p *audio.PCM) (from, to float64) {
+	win := int(spanWindow * audio.SampleRate)
+	n := p.Frames() / win
+	level := make([]float64, n)
+	var loudest float64
+	for w := range level {
+		var ss float64
+		for _, v := range p.Samples[w*win*audio.Channels : (w+1)*win*audio.Channels] {
+			ss += float64(v) * float64(v)
+		}
+		level[w] = ss
+		loudest = max(loudest, ss)
+	}
+	if loudest <= 0 {
+		return 0, 0
+	}
+	floor := loudest * math.Pow(10, -silenceBelow/10)
+	first, last := -1, -1
+	for w, l := range level {
+		if l > floor {
+			if first < 0 {
+				first = w
+			}
+			last = w
+		}
+	}
+	return float64(first) * spanWindow, float64(last+1) * spanWindow
 }
 
 // fluidsynth writes 16-bit stereo at the rate renderMIDI asks for.
@@ -268,15 +383,33 @@ func renderMIDI(ctx context.Context, path, midi string) error {
 	return nil
 }
 
-// findFiles lists the files under root whose base names keep accepts, in
-// name order.
+// renderLMMS renders an LMMS project into a 44.1 kHz WAV file with LMMS's
+// command line, which starts the song's first tick at the file's first
+// sample. LMMS needs a display platform even to render (Qt's offscreen one
+// will do) and refuses to run as root unless told it may.
+func renderLMMS(ctx context.Context, path, project string) error {
+	args := []string{"render", project, "--format", "wav", "--output", path}
+	if os.Geteuid() == 0 {
+		args = append([]string{"--allowroot"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, "lmms", args...)
+	cmd.Env = append(os.Environ(), "QT_QPA_PLATFORM=offscreen")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		// The output is mostly a progress bar: its end says what failed.
+		return fmt.Errorf("lmms render %s: %w\n%s", project, err, out[max(0, len(out)-2000):])
+	}
+	return nil
+}
+
+// findFiles lists the files under root whose paths keep accepts, in name
+// order.
 func findFiles(root string, keep func(name string) bool) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && keep(d.Name()) {
+		if !d.IsDir() && keep(p) {
 			files = append(files, p)
 		}
 		return nil

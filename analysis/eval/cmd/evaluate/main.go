@@ -14,9 +14,10 @@
 //
 // With -annotated, real music whose beats are known exactly is fetched from
 // Debian and scored like the demo: Frets on Fire songs (studio recordings
-// whose charts' tempo maps were synchronised with them by hand) and game
-// soundtracks written in MIDI, rendered with fluidsynth. Tempo accuracy
-// counts only pieces of steady tempo.
+// whose charts' tempo maps were synchronised with them by hand), game
+// soundtracks written in MIDI, rendered with fluidsynth, and the electronic
+// songs LMMS ships as projects, rendered with LMMS (when it is installed).
+// Tempo accuracy counts only pieces of steady tempo.
 //
 // With -aubio, `aubio tempo` and `aubio beat` run on the same files; the
 // wall time of `aubio tempo FILE` (a whole process, as a user runs it) and
@@ -73,7 +74,7 @@ func main() {
 	flag.IntVar(&o.maxFiles, "max-files", 10, "at most this many audio files from each fetched package")
 	flag.StringVar(&o.match, "match", "", "only fetched files whose base name matches this glob (e.g. 'loop_*' for sonic-pi-samples, whose other files are one-shot hits)")
 	flag.Float64Var(&o.tol, "tol", 0.04, "relative tempo tolerance")
-	flag.BoolVar(&o.annotated, "annotated", false, "also evaluate on real music with exact beat annotations, fetched from Debian: Frets on Fire recordings with their charts, and game soundtracks in MIDI rendered with fluidsynth (needs fluidsynth and fluid-soundfont-gm; use -keep to fetch and render once)")
+	flag.BoolVar(&o.annotated, "annotated", false, "also evaluate on real music with exact beat annotations, fetched from Debian: Frets on Fire recordings with their charts, game soundtracks in MIDI rendered with fluidsynth (needs fluidsynth and fluid-soundfont-gm), and LMMS's songs rendered with LMMS (when lmms is installed); use -keep to fetch and render once")
 	flag.StringVar(&o.keep, "keep", "", "keep fetched packages in this directory, and reuse them, instead of a temporary one")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: evaluate [flags] [audio files...]\n\n")
@@ -641,6 +642,7 @@ var groupTitles = map[string]string{
 	"demo":     "the demo catalogue (exact tempo, beats, downbeats, key)",
 	"recorded": "real recordings (Frets on Fire songs) with their charts' beat annotations",
 	"midi":     "game soundtracks in MIDI, rendered with fluidsynth (beats from the tempo map)",
+	"lmms":     "electronic songs that ship with LMMS, rendered with LMMS (beats from the project's tempo)",
 }
 
 // reportTruth prints a table per group of tracks with ground truth, adding
