@@ -15,5 +15,6 @@
 // one event per line, or "start end label" intervals, with # comments; and
 // the beat grid of a Standard MIDI File (ReadMIDI), which is an exact
 // annotation of audio rendered from it, or of a recording a rhythm-game
-// chart was synchronised with.
+// chart was synchronised with; and the tempo and metre of an LMMS project
+// (ReadLMMS), whose grid annotates LMMS's rendering of it.
 package eval

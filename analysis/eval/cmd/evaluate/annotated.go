@@ -253,9 +253,9 @@ func (p *piece) prepareLMMS(ctx context.Context, dir string) error {
 }
 
 // produce names the piece's WAV file in dir after base and, unless it is
-// there from an earlier run, makes it with make, which writes the path it
-// is given.
-func (p *piece) produce(dir, base string, make func(path string) error) error {
+// there from an earlier run, makes it with render, which writes the path
+// it is given.
+func (p *piece) produce(dir, base string, render func(path string) error) error {
 	p.name = base
 	p.wav = filepath.Join(dir, p.pkg+"-"+strings.ReplaceAll(base, " ", "_")+".wav")
 	if _, err := os.Stat(p.wav); err == nil {
@@ -263,7 +263,7 @@ func (p *piece) produce(dir, base string, make func(path string) error) error {
 	}
 	// Renderers name their output by its extension: keep it last.
 	tmp := strings.TrimSuffix(p.wav, ".wav") + ".tmp.wav"
-	if err := make(tmp); err != nil {
+	if err := render(tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
