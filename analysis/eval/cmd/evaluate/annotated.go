@@ -71,18 +71,19 @@ func annotatedItems(ctx context.Context, dir string, max int) ([]*item, error) {
 	if _, err := os.Stat(soundFont); err != nil {
 		return nil, fmt.Errorf("sound font missing (apt install fluid-soundfont-gm): %w", err)
 	}
-	sets := []struct {
+	type fileSet struct {
 		group string
 		keep  func(path string) bool
 		pkgs  []string
-	}{
+	}
+	sets := []fileSet{
 		{"recorded", nameIs("notes.mid"), recordedPackages},
 		{"midi", nameIs("*.mid"), midiPackages},
-		{"lmms", isLMMSSong, lmmsPackages},
 	}
 	if _, err := exec.LookPath("lmms"); err != nil {
 		slog.Warn("lmms not installed (apt install lmms); leaving out its songs")
-		sets = sets[:2]
+	} else {
+		sets = append(sets, fileSet{"lmms", isLMMSSong, lmmsPackages})
 	}
 	var jobs []*piece
 	for _, set := range sets {
@@ -158,9 +159,10 @@ func isLMMSSong(path string) bool {
 	if ext != ".mmp" && ext != ".mmpz" {
 		return false
 	}
-	for dir := filepath.Dir(path); filepath.Base(dir) != "projects" && dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if slices.Contains(lmmsSongDirs, filepath.Base(dir)) && filepath.Base(filepath.Dir(dir)) == "projects" {
-			return true
+	// The folder right below projects says what kind of project it is.
+	for dir := filepath.Dir(path); dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if filepath.Base(filepath.Dir(dir)) == "projects" {
+			return slices.Contains(lmmsSongDirs, filepath.Base(dir))
 		}
 	}
 	return false
