@@ -77,12 +77,12 @@ func describe(ctx context.Context, p *audio.PCM) (*Analysis, error) {
 
 // rhythm fills tempo, beats, bars and tatums.
 func rhythm(f *features, a *Analysis) {
-	bpm, conf, bar := estimateTempo(f.onset)
-	a.Tempo, a.TempoConfidence = bpm, conf
-	if conf == 0 {
+	est, env := tempoOf(f)
+	bpm, bar := est.bpm, est.bar
+	a.Tempo, a.TempoConfidence = bpm, est.conf
+	if est.conf == 0 {
 		return // no pulse at all: silence or a lone event
 	}
-	env := beatEnvelope(f, beatMix)
 	per := localPeriods(env, periodOf(bpm))
 	frames := trackBeats(env, per)
 	bpm, per, frames = twoThirds(env, bpm, per, frames)

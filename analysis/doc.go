@@ -13,7 +13,7 @@
 //
 // The track is mixed to mono and decimated to 22.05 kHz, and one STFT
 // (2048-sample Hann window, 512-sample hop: 23 ms frames) feeds every
-// feature: 40 mel bands in dB, a 12-bin chroma (55 Hz to 5 kHz), the frame
+// feature: 40 mel bands in dB, a 12-bin chroma (100 Hz to 5 kHz), the frame
 // level, and onset envelopes (rectified log-mel flux minus its local mean)
 // over all bands, the bass bands, the bands below 2.5 kHz, and the bands of
 // the kick (below 140 Hz), the snare (2.3-6.6 kHz) and the hats. The frames
@@ -24,7 +24,11 @@
 //     times a log-Gaussian prior around 130 BPM (0.7 octave wide). A pulse
 //     that does not divide the strongest bar-length periodicity into whole
 //     beats (the three eighths of a 3+3+2 grouping) gives way to the bar
-//     divided by 2, 3 or 4.
+//     divided by 2, 3 or 4. When the onset envelope barely repeats at all
+//     (under 0.1 of it at its best period: slurred melody over sustained
+//     chords, whose notes change pitch but hardly the level of any band),
+//     the same estimate runs on the flux of the chroma in dB, and if that
+//     repeats more, it gives the tempo and carries the beats.
 //   - Beats: dynamic programming after Ellis (2007) on an envelope that mixes
 //     the log-mel flux with a compressed linear energy flux (led by the
 //     loudest events, the kick and snare, so that a busy syncopated bass line

@@ -360,6 +360,31 @@ func onsetStrength(f *features) {
 	}
 }
 
+// pitchFlux is the onset envelope of pitch changes: the rectified increase
+// of each pitch class's level in dB, averaged over the twelve, minus its
+// local mean. A slurred melody moves from note to note with no burst of
+// band energy for the mel flux to hear, but its pitch classes change.
+func pitchFlux(f *features) []float32 {
+	out := make([]float32, f.n)
+	peak := float32(floorDB)
+	for _, v := range f.chroma {
+		peak = max(peak, float32(dB(float64(v)*float64(v))))
+	}
+	fl := float64(peak) - 80
+	level := func(v float32) float64 { return max(dB(float64(v)*float64(v)), fl) }
+	for t := 1; t < f.n; t++ {
+		cur := f.chroma[t*12 : (t+1)*12]
+		prev := f.chroma[(t-1)*12 : t*12]
+		var s float64
+		for k := range cur {
+			s += max(level(cur[k])-level(prev[k]), 0)
+		}
+		out[t] = float32(s / 12)
+	}
+	subtractLocalMean(out, framesIn(0.5))
+	return out
+}
+
 // subtractLocalMean removes the mean over a centred window of 2r+1 frames
 // from x and clips negatives to zero.
 func subtractLocalMean(x []float32, r int) {

@@ -96,10 +96,16 @@ func tempoScore(r []float64, bpm float64) float64 {
 	return max(s, 0) * math.Exp(-0.5*z*z)
 }
 
-// estimateTempo returns the most likely tempo of the onset envelope, a
-// confidence in [0, 1], and the length of the bar in frames (0 when the
-// envelope shows none; see barLag).
-func estimateTempo(onset []float32) (bpm, conf float64, bar int) {
+// tempoEstimate is what the onset envelope alone says of the tempo.
+type tempoEstimate struct {
+	bpm   float64
+	conf  float64 // in [0, 1]
+	bar   int     // the bar's length in frames, 0 when the envelope shows none (see barLag)
+	pulse float64 // the envelope's autocorrelation at the beat period: how much of it repeats
+}
+
+// estimateTempo returns the most likely tempo of the onset envelope.
+func estimateTempo(onset []float32) tempoEstimate {
 	maxLag := int(4*periodOf(minBPM)) + 2
 	r := autocorr(onset, maxLag)
 	cands := tempoScores(r)
@@ -110,10 +116,10 @@ func estimateTempo(onset []float32) (bpm, conf float64, bar int) {
 		}
 	}
 	if cands[best].score <= 0 {
-		return priorBPM, 0, 0
+		return tempoEstimate{bpm: priorBPM}
 	}
-	bpm = refinePeriod(r, periodOf(cands[best].bpm))
-	bar = barLag(r)
+	bpm := refinePeriod(r, periodOf(cands[best].bpm))
+	bar := barLag(r)
 	if b := wholeBar(r, bar, bpm); b != bpm {
 		bpm = refinePeriod(r, periodOf(b))
 	}
@@ -124,8 +130,38 @@ func estimateTempo(onset []float32) (bpm, conf float64, bar int) {
 	}
 	slices.Sort(scores)
 	med := scores[len(scores)/2]
-	conf = clamp01((cands[best].score - med) / cands[best].score)
-	return bpm, conf, bar
+	return tempoEstimate{
+		bpm:   bpm,
+		conf:  clamp01((cands[best].score - med) / cands[best].score),
+		bar:   bar,
+		pulse: peakAt(r, periodOf(bpm)),
+	}
+}
+
+// A slurred melody over sustained chords can leave the mel-band flux with
+// next to no pulse: on real music with exact beats, a legato piece repeats
+// 0.07 of its band flux at its best period and a 3+3+2 one 0.04, where
+// every other piece repeats at least 0.11 and most over 0.3. The legato
+// piece's pitch classes still change with each note. So when the band flux repeats less than weakPulse,
+// the pitch-class flux (see pitchFlux) estimates the tempo instead,
+// provided it repeats more. Where the band flux has a pulse it stays the
+// witness: trusted whenever it repeats more, the pitch-class flux halves a
+// piece whose harmony moves at every other beat.
+const weakPulse = 0.1
+
+// tempoOf returns the tempo estimate of the track and the envelope its
+// beats are to be tracked on: the one whose pulse gave the tempo (see
+// weakPulse).
+func tempoOf(f *features) (tempoEstimate, []float32) {
+	est := estimateTempo(f.onset)
+	if est.conf == 0 || est.pulse >= weakPulse {
+		return est, beatEnvelope(f, beatMix)
+	}
+	pitch := pitchFlux(f)
+	if alt := estimateTempo(pitch); alt.conf > 0 && alt.pulse > est.pulse {
+		return alt, pitch
+	}
+	return est, beatEnvelope(f, beatMix)
 }
 
 // Bars. At long lags the envelope repeats most strongly from bar to bar,

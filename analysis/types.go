@@ -5,7 +5,7 @@ import "sort"
 // Version is the analysis format version written into every Analysis.
 // Bump it whenever a change to the algorithms would change results, so
 // that caches of older analyses are recomputed.
-const Version = 6
+const Version = 7
 
 // Analysis describes one track, with the field names of the Echo Nest
 // analysis format so that people who know Remix feel at home. Times are in
