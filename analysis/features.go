@@ -371,13 +371,15 @@ func pitchFlux(f *features) []float32 {
 		peak = max(peak, float32(dB(float64(v)*float64(v))))
 	}
 	fl := float64(peak) - 80
-	level := func(v float32) float64 { return max(dB(float64(v)*float64(v)), fl) }
-	for t := 1; t < f.n; t++ {
-		cur := f.chroma[t*12 : (t+1)*12]
-		prev := f.chroma[(t-1)*12 : t*12]
+	var prev [12]float64
+	for t := range f.n {
 		var s float64
-		for k := range cur {
-			s += max(level(cur[k])-level(prev[k]), 0)
+		for k, v := range f.chroma[t*12 : (t+1)*12] {
+			l := max(dB(float64(v)*float64(v)), fl)
+			if t > 0 {
+				s += max(l-prev[k], 0)
+			}
+			prev[k] = l
 		}
 		out[t] = float32(s / 12)
 	}
