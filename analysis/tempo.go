@@ -142,11 +142,12 @@ func estimateTempo(onset []float32) tempoEstimate {
 // next to no pulse: on real music with exact beats, a legato piece repeats
 // 0.07 of its band flux at its best period and a 3+3+2 one 0.04, where
 // every other piece repeats at least 0.11 and most over 0.3. The legato
-// piece's pitch classes still change with each note. So when the band flux repeats less than weakPulse,
-// the pitch-class flux (see pitchFlux) estimates the tempo instead,
-// provided it repeats more. Where the band flux has a pulse it stays the
-// witness: trusted whenever it repeats more, the pitch-class flux halves a
-// piece whose harmony moves at every other beat.
+// piece's pitch classes still change with each note. So when the band flux
+// repeats less than weakPulse, the pitch-class flux (see pitchFlux)
+// estimates the tempo instead, provided it repeats more. Where the band
+// flux has a pulse it stays the witness: trusted whenever it repeats more,
+// the pitch-class flux halves a piece whose harmony moves at every other
+// beat.
 const weakPulse = 0.1
 
 // tempoOf returns the tempo estimate of the track and the envelope its
@@ -154,12 +155,11 @@ const weakPulse = 0.1
 // weakPulse).
 func tempoOf(f *features) (tempoEstimate, []float32) {
 	est := estimateTempo(f.onset)
-	if est.conf == 0 || est.pulse >= weakPulse {
-		return est, beatEnvelope(f, beatMix)
-	}
-	pitch := pitchFlux(f)
-	if alt := estimateTempo(pitch); alt.conf > 0 && alt.pulse > est.pulse {
-		return alt, pitch
+	if est.conf > 0 && est.pulse < weakPulse {
+		pitch := pitchFlux(f)
+		if alt := estimateTempo(pitch); alt.conf > 0 && alt.pulse > est.pulse {
+			return alt, pitch
+		}
 	}
 	return est, beatEnvelope(f, beatMix)
 }
