@@ -19,7 +19,16 @@
 //	st, err := stream.New(mixerPCM, stream.Options{NewEncoder: newLAME})
 //	go st.Run(ctx)
 //	mux.Handle("/", st.Handler()) // /all.mp3, /all.json, /info, /monitor, /metrics
+//	mux.Handle("/radio/", http.StripPrefix("/radio", st.Handler())) // or under a prefix
 //	srv := stream.NewServer("localhost:8000", mux)
+//
+// The handlers compose with the caller's middleware: the stream's headers
+// go out through the ResponseWriter (so headers a middleware set are kept,
+// and an HTTP/1.1 client gets an HTTP/1.1 answer, unchunked, as ICY players
+// expect), paths in /all.json carry the prefix the handler is mounted
+// under, Options.AllowOrigins opens every endpoint to other origins' pages,
+// and metrics are registered only on a registry the caller passes. The
+// station logs to Options.Logger, nothing when it is nil.
 //
 // The MP3 encoder is supplied by the caller (see Encoder), so this package
 // builds without cgo; forever's is audio/lame. Station.Subscribe follows an

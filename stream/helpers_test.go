@@ -183,6 +183,9 @@ func start(t *testing.T, src PCMReader, opt Options) *testStation {
 		opt.Clock = ts.clock
 	}
 	opt.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
 	st, err := New(src, opt)
 	if err != nil {
 		t.Fatal(err)

@@ -204,10 +204,22 @@ func (s *Station) Status() Status {
 	return st
 }
 
-// JSONHandler serves Status as JSON (/all.json).
+// statusFor is Status with the outputs' paths under r's mount prefix.
+func (s *Station) statusFor(r *http.Request) Status {
+	st := s.Status()
+	if p := mountPrefix(r); p != "" {
+		for i := range st.Outputs {
+			st.Outputs[i].Path = p + st.Outputs[i].Path
+		}
+	}
+	return st
+}
+
+// JSONHandler serves Status as JSON (/all.json). The outputs' paths carry
+// the prefix the handler is mounted under.
 func (s *Station) JSONHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := json.Marshal(s.Status())
+		b, err := json.Marshal(s.statusFor(r))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -244,7 +256,7 @@ func (s *Station) notify(a ActionInfo) {
 }
 
 func (s *Station) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
-	return websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opt.OriginPatterns})
+	return websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.origins})
 }
 
 // InfoHandler serves the /info websocket: the Status on connect, then each
@@ -273,7 +285,7 @@ func (s *Station) InfoHandler() http.Handler {
 			s.mu.Unlock()
 		}()
 		ctx := c.CloseRead(r.Context())
-		st := s.Status()
+		st := s.statusFor(r)
 		if err := s.wsWrite(ctx, c, infoMessage{Type: "status", Status: &st}); err != nil {
 			return
 		}

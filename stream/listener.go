@@ -76,51 +76,55 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 		connected: time.Now(),
 		icy:       r.Header.Get("Icy-MetaData") == "1",
 	}
-	hdr := fmt.Sprintf("Content-Type: audio/mpeg\r\nCache-Control: no-cache, no-store\r\nicy-name: %s\r\nicy-br: %d\r\n",
-		headerSafe(s.opt.Name), o.Bitrate)
+	h := w.Header()
+	h.Set("Content-Type", "audio/mpeg")
+	h.Set("Cache-Control", "no-cache, no-store")
+	h.Set("icy-name", headerSafe(s.opt.Name))
+	h.Set("icy-br", strconv.Itoa(o.Bitrate))
 	if s.opt.Description != "" {
-		hdr += "icy-description: " + headerSafe(s.opt.Description) + "\r\n"
+		h.Set("icy-description", headerSafe(s.opt.Description))
 	}
 	if l.icy {
-		hdr += "icy-metaint: " + strconv.Itoa(s.opt.MetaInt) + "\r\n"
+		h.Set("icy-metaint", strconv.Itoa(s.opt.MetaInt))
 	}
 	// Where this listener joins the stream: after the burst, every
 	// listener is at the head, so clients can compare positions.
 	pos, off, first := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
-	hdr += "X-Stream-Frame: " + strconv.FormatInt(first, 10) + "\r\n"
+	h.Set("X-Stream-Frame", strconv.FormatInt(first, 10))
 	if r.Method == http.MethodHead {
-		for _, line := range strings.Split(strings.TrimSuffix(hdr, "\r\n"), "\r\n") {
-			k, v, _ := strings.Cut(line, ": ")
-			w.Header().Set(k, v)
-		}
 		return
 	}
 	var sk sink
 	if r.ProtoMajor == 1 {
-		// Take the connection over: the stream is written with one
-		// writev per batch straight from the shared chunks, with no
-		// chunked framing that old ICY players do not understand.
+		// The headers go out through net/http, so whatever middleware set
+		// stays and the status line answers the client's protocol version.
+		// "Transfer-Encoding: identity" is net/http's way to send an
+		// HTTP/1.1 body unchunked, delimited by closing the connection
+		// (server.go, chunkWriter.writeHeader), which old ICY players
+		// need. Then the connection is taken over (Hijack flushes the
+		// headers and frees the response's buffers), so that the stream
+		// is written with one writev per batch straight from the shared
+		// chunks and no per-listener buffer.
+		h.Set("Transfer-Encoding", "identity")
+		w.WriteHeader(http.StatusOK)
 		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err == nil {
+		if err != nil {
+			s.log.Debug("stream: cannot take the connection over; writing through net/http", "err", err)
+			sk = &responseSink{w: w, rc: http.NewResponseController(w)}
+		} else {
+			defer conn.Close()
+			if brw.Writer.Buffered() > 0 {
+				if err := brw.Flush(); err != nil {
+					return
+				}
+			}
+			// Anything the client pipelined after its request is ignored.
 			if tc, ok := conn.(*net.TCPConn); ok && s.opt.SendBuffer > 0 {
 				tc.SetWriteBuffer(s.opt.SendBuffer)
 			}
-			// Anything the client pipelined after its request is ignored.
-			_ = brw
 			sk = &connSink{conn: conn}
-			head := "HTTP/1.0 200 OK\r\n" + hdr + "Connection: close\r\n\r\n"
-			if err := sk.write(net.Buffers{[]byte(head)}, s.opt.WriteTimeout); err != nil {
-				conn.Close()
-				return
-			}
-			defer conn.Close()
 		}
-	}
-	if sk == nil {
-		for _, line := range strings.Split(strings.TrimSuffix(hdr, "\r\n"), "\r\n") {
-			k, v, _ := strings.Cut(line, ": ")
-			w.Header().Set(k, v)
-		}
+	} else {
 		w.WriteHeader(http.StatusOK)
 		sk = &responseSink{w: w, rc: http.NewResponseController(w)}
 	}

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +21,9 @@ type metrics struct {
 	encodeErrors prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, s *Station) *metrics {
+// newMetrics makes the station's collectors and, when reg is not nil,
+// registers them there labelled with the station's name.
+func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 	m := &metrics{
 		listeners: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "forever_stream_listeners", Help: "Listeners connected, per output.",
@@ -54,16 +57,32 @@ func newMetrics(reg prometheus.Registerer, s *Station) *metrics {
 			Name: "forever_stream_encode_errors_total", Help: "Encoder failures and stalls bridged with silent frames.",
 		}),
 	}
-	reg.MustRegister(m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors)
 	for _, o := range s.opt.Outputs {
 		m.listeners.WithLabelValues(o.Name)
 		m.frames.WithLabelValues(o.Name)
 	}
-	return m
+	if reg == nil {
+		return m, nil
+	}
+	r := prometheus.WrapRegistererWith(prometheus.Labels{"station": s.opt.Name}, reg)
+	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors}
+	for i, c := range cs {
+		if err := r.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				r.Unregister(done)
+			}
+			return nil, fmt.Errorf("stream: station %q: registering metrics: %w (two stations on one registry need distinct names)", s.opt.Name, err)
+		}
+	}
+	return m, nil
 }
 
 // MetricsHandler serves the station's registry in the Prometheus text
 // format (/metrics), including whatever the application registered in it.
+// Without Options.Registry it answers 404.
 func (s *Station) MetricsHandler() http.Handler {
+	if s.opt.Registry == nil {
+		return http.NotFoundHandler()
+	}
 	return promhttp.HandlerFor(s.opt.Registry, promhttp.HandlerOpts{})
 }

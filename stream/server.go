@@ -3,6 +3,9 @@ package stream
 import (
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,8 +19,17 @@ import (
 //	GET /metrics   Prometheus metrics
 //
 // Every other path is 404: the station serves no files. Streams and
-// websockets count against MaxConnsPerAddr.
+// websockets count against MaxConnsPerAddr. Every endpoint answers
+// cross-origin requests from Options.AllowOrigins, preflights included.
+//
+// The handler may be mounted under a prefix (with http.StripPrefix, or a
+// pattern such as "/radio/" in a mux that passes the full path): the paths
+// it reports, such as the outputs' in /all.json, carry that prefix.
 func (s *Station) Handler() http.Handler {
+	return s.cors(s.routes())
+}
+
+func (s *Station) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, o := range s.outputs {
 		h, _ := s.MP3Handler(o.Name)
@@ -28,6 +40,75 @@ func (s *Station) Handler() http.Handler {
 	mux.Handle("GET /monitor", s.limiter.wrap(s.MonitorHandler()))
 	mux.Handle("GET /metrics", s.MetricsHandler())
 	return mux
+}
+
+// cors answers preflights and marks responses readable by the origins in
+// Options.AllowOrigins. Headers set here survive into the stream, which is
+// written through the ResponseWriter.
+func (s *Station) cors(h http.Handler) http.Handler {
+	if len(s.opt.AllowOrigins) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		allow := ""
+		for _, o := range s.opt.AllowOrigins {
+			if o == "*" {
+				allow = "*"
+				break
+			}
+			if strings.EqualFold(o, origin) {
+				allow = origin
+				break
+			}
+		}
+		if origin == "" || allow == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", allow)
+		hd.Add("Vary", "Origin")
+		hd.Set("Access-Control-Expose-Headers", "X-Stream-Frame, Icy-Metaint, Icy-Name, Icy-Br, Icy-Description")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			hd.Set("Access-Control-Allow-Methods", "GET, HEAD")
+			hd.Set("Access-Control-Allow-Headers", "Icy-MetaData, Authorization")
+			hd.Set("Access-Control-Max-Age", "3600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// originPatterns is what the websockets accept: OriginPatterns and the
+// hosts of AllowOrigins.
+func (o *Options) originPatterns() []string {
+	out := slices.Clone(o.OriginPatterns)
+	for _, a := range o.AllowOrigins {
+		if a == "*" {
+			out = append(out, "*")
+			continue
+		}
+		if u, err := url.Parse(a); err == nil && u.Host != "" {
+			out = append(out, u.Host)
+		}
+	}
+	return out
+}
+
+// mountPrefix is the part of the path the request arrived with that was
+// stripped before it reached the station (by http.StripPrefix, say).
+func mountPrefix(r *http.Request) string {
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil || r.URL == nil {
+		return ""
+	}
+	p, ok := strings.CutSuffix(u.Path, r.URL.Path)
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(p, "/")
 }
 
 // LimitPerAddr wraps h so that each client IP address has at most n

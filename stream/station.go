@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/foreverfm/forever/stream/mp3frame"
 )
@@ -75,9 +74,20 @@ type Options struct {
 	Name        string // icy-name; default "forever"
 	Description string // icy-description
 
-	Logger   *slog.Logger         // default slog.Default()
-	Registry *prometheus.Registry // metrics go here; default a new registry
-	Clock    Clock                // default the wall clock
+	// Logger receives the station's log lines; nil means none.
+	Logger *slog.Logger
+	// Registry, if set, receives the station's collectors, each labelled
+	// station=Name so that several stations can share one registry, and
+	// /metrics serves it (with whatever else the application put there).
+	// Nil registers nothing anywhere and /metrics answers 404.
+	Registry *prometheus.Registry
+	Clock    Clock // default the wall clock
+
+	// AllowOrigins lists the origins ("https://radio.example", or "*" for
+	// any) whose pages may read every endpoint from script: the stream,
+	// /all.json and /metrics get Access-Control-Allow-Origin for them, and
+	// the websockets accept them. Nil allows no other origin.
+	AllowOrigins []string
 
 	BatchFrames int           // frames per write to listeners; default 8 (~0.2 s)
 	Burst       int           // bytes a new listener gets at once; default 64 KiB
@@ -135,11 +145,7 @@ func (o *Options) setDefaults() error {
 		o.Name = "forever"
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Registry == nil {
-		o.Registry = prometheus.NewRegistry()
-		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
 		o.Clock = wallClock{}
@@ -201,6 +207,7 @@ type Station struct {
 	title     string
 	subs      map[chan []byte]struct{} // /info websockets
 
+	origins   []string // websocket origin patterns
 	listeners sync.Map // *listener -> struct{}
 	limiter   *addrLimiter
 }
@@ -240,6 +247,7 @@ func New(src PCMReader, opt Options) (*Station, error) {
 		subs:   map[chan []byte]struct{}{},
 	}
 	s.limiter = newAddrLimiter(opt.MaxConnsPerAddr)
+	s.origins = opt.originPatterns()
 	blocks := int(opt.ReadAhead/FrameDuration) + 1
 	s.pcm = make(chan pcmBlock, blocks)
 	s.free = make(chan []float32, blocks+2)
@@ -265,13 +273,16 @@ func New(src PCMReader, opt Options) (*Station, error) {
 		names = append(names, o.Name)
 	}
 	s.queue = strings.Join(names, ",")
-	s.m = newMetrics(opt.Registry, s)
+	m, err := newMetrics(opt.Registry, s)
+	if err != nil {
+		return nil, err
+	}
+	s.m = m
 	s.titleMeta = icyBlock("")
 	return s, nil
 }
 
-// Registry returns the Prometheus registry the station's metrics are in, so
-// that the application can add its own.
+// Registry returns Options.Registry (nil if none was given).
 func (s *Station) Registry() *prometheus.Registry { return s.opt.Registry }
 
 // Outputs lists the station's outputs.

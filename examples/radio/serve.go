@@ -17,6 +17,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/mix"
@@ -140,7 +143,10 @@ type radio struct {
 func newRadio(src source.Source, c serveConfig) (*radio, error) {
 	log := slog.Default()
 	r := &radio{cfg: c, log: log, pcm: newPCMPipe()}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st, err := stream.New(r.pcm, stream.Options{
+		Registry: reg,
 		NewEncoder: func(w io.Writer, bitrate int) (stream.Encoder, error) {
 			return lame.NewEncoder(w, lame.Options{Bitrate: bitrate})
 		},
@@ -153,7 +159,7 @@ func newRadio(src source.Source, c serveConfig) (*radio, error) {
 		return nil, err
 	}
 	r.station = st
-	m := newMetrics(st.Registry())
+	m := newMetrics(reg)
 	r.order = &order.Generator{
 		Logger:  log,
 		OnSolve: func(n int, took time.Duration) { m.solve.Observe(took.Seconds()) },

@@ -48,7 +48,7 @@ type Writer struct {
 	SegmentDuration time.Duration
 	// Window is the number of segments in the playlist; default 6.
 	Window int
-	Logger *slog.Logger // default slog.Default()
+	Logger *slog.Logger // nil: no log lines
 	// Now gives the wall-clock time of the first chunk, from which
 	// EXT-X-PROGRAM-DATE-TIME is reckoned along the stream; default
 	// time.Now.
@@ -95,7 +95,7 @@ func (w *Writer) Run(ctx context.Context, feed Feed) error {
 		w.Window = 6
 	}
 	if w.Logger == nil {
-		w.Logger = slog.Default()
+		w.Logger = slog.New(slog.DiscardHandler)
 	}
 	if w.Now == nil {
 		w.Now = time.Now

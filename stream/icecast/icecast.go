@@ -48,7 +48,7 @@ type Source struct {
 	Bitrate                            int  // kb/s, for Ice-Audio-Info
 	Public                             bool // list in directories
 
-	Logger *slog.Logger // default slog.Default()
+	Logger *slog.Logger // nil: no log lines
 	// MinBackoff and MaxBackoff bound the wait between reconnections;
 	// defaults 1 s and 30 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -69,7 +69,7 @@ func (s *Source) Run(ctx context.Context, feed Feed) error {
 	}
 	log := s.Logger
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	minB, maxB := s.MinBackoff, s.MaxBackoff
 	if minB <= 0 {
