@@ -14,6 +14,16 @@
 // /info websocket and in the ICY StreamTitle when listeners actually hear
 // them, not when the mixer rendered them.
 //
+// A page can learn which part of the stream its audio element plays: it
+// opens /all.mp3?sid=SID with a random SID (letters, digits, '-', '_'; up
+// to 64), and /all.json?sid=SID (or the /info websocket's first message,
+// opened with the same ?sid=) then carries a "session" whose start_frame,
+// start_sample and start (seconds) say where that connection's first byte
+// is on the stream clock. A player t seconds into its audio is at start+t,
+// the timeline of "position" and of each action's "start"; the page
+// measures its own delay from that. The station remembers the last 4,096
+// sids for a day.
+//
 // Handlers are plain net/http handlers for the caller's mux:
 //
 //	st, err := stream.New(mixerPCM, stream.Options{NewEncoder: newLAME})

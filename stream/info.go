@@ -87,6 +87,9 @@ type Status struct {
 	Title     string         `json:"title"`
 	Outputs   []OutputStatus `json:"outputs"`
 	Actions   []ActionInfo   `json:"actions"`
+	// Session is where the stream connection named by the request's
+	// ?sid= began, when there was one (see SessionInfo).
+	Session *SessionInfo `json:"session,omitempty"`
 }
 
 // Announce tells the station about an action, usually before its audio is
@@ -207,6 +210,7 @@ func (s *Station) Status() Status {
 // statusFor is Status with the outputs' paths under r's mount prefix.
 func (s *Station) statusFor(r *http.Request) Status {
 	st := s.Status()
+	s.sessionFor(r, &st)
 	if p := mountPrefix(r); p != "" {
 		for i := range st.Outputs {
 			st.Outputs[i].Path = p + st.Outputs[i].Path

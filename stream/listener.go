@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"math"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -89,10 +90,16 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 	}
 	// Where this listener joins the stream: after the burst, every
 	// listener is at the head, so clients can compare positions.
-	pos, off, first := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
+	pos, off, first, at := o.ring.burst(s.opt.Burst, len(o.ring.chunks)-1)
 	h.Set("X-Stream-Frame", strconv.FormatInt(first, 10))
 	if r.Method == http.MethodHead {
 		return
+	}
+	if sid := r.URL.Query().Get("sid"); validSID(sid) {
+		s.sessions.record(SessionInfo{
+			SID: sid, Output: o.Name, StartFrame: first, Connected: l.connected,
+			StartSample: int64(math.Round(at.Seconds() * SampleRate)), Start: at.Seconds(),
+		})
 	}
 	var sk sink
 	if r.ProtoMajor == 1 {

@@ -79,31 +79,37 @@ func (r *ring) since(dst []*Chunk, pos int64) (_ []*Chunk, head int64, wake <-ch
 
 // burst finds where a new reader starts: the oldest frame boundary such
 // that at most limit bytes lie between it and the head, never further back
-// than maxChunks. It returns the chunk index, the byte offset in it and the
-// index of the frame there.
-func (r *ring) burst(limit, maxChunks int) (pos int64, off int, frame int64) {
+// than maxChunks. It returns the chunk index, the byte offset in it, the
+// index of the frame there and that frame's time on the stream clock.
+func (r *ring) burst(limit, maxChunks int) (pos int64, off int, frame int64, at time.Duration) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := int64(len(r.chunks))
 	total := 0
 	pos, frame = r.head, r.frames
+	if r.head > 0 {
+		last := r.chunks[(r.head-1)%n]
+		at = last.Time + last.Duration
+	}
 	for i := r.head - 1; i >= 0 && i >= r.head-n && r.head-i <= int64(maxChunks); i-- {
 		c := r.chunks[i%n]
 		if total+len(c.Data) <= limit {
 			total += len(c.Data)
-			pos, off, frame = i, 0, c.Seq
+			pos, off, frame, at = i, 0, c.Seq, c.Time
 			continue
 		}
 		// Take the tail of this chunk from the first frame that fits.
+		// The frames of one chunk have one length.
 		for j, s := range c.starts {
 			if total+len(c.Data)-int(s) <= limit {
 				pos, off, frame = i, int(s), c.Seq+int64(j)
+				at = c.Time + c.Duration*time.Duration(j)/time.Duration(c.Frames)
 				break
 			}
 		}
 		break
 	}
-	return pos, off, frame
+	return pos, off, frame, at
 }
 
 func (r *ring) headIndex() int64 {

@@ -208,6 +208,7 @@ type Station struct {
 	subs      map[chan []byte]struct{} // /info websockets
 
 	origins   []string // websocket origin patterns
+	sessions  sessions
 	listeners sync.Map // *listener -> struct{}
 	limiter   *addrLimiter
 }
