@@ -199,10 +199,8 @@ func label(ps []Phrase) {
 // unit of that many bars (counted from the grid's phase), 0 when it starts
 // none. A phrase boundary reports at least 8.
 func (s Structure) Level(b int) int {
-	for _, p := range s.Phrases {
-		if p.Bar == b && b > 0 {
-			return max(s.gridLevel(b), 8)
-		}
+	if s.Boundary(b) {
+		return max(s.gridLevel(b), 8)
 	}
 	return s.gridLevel(b)
 }
@@ -217,6 +215,17 @@ func (s Structure) gridLevel(b int) int {
 		l *= 2
 	}
 	return l
+}
+
+// Boundary reports whether a phrase other than the first starts at bar b:
+// where the music changes, not only a line of the grid.
+func (s Structure) Boundary(b int) bool {
+	for _, p := range s.Phrases {
+		if p.Bar == b && b > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // At returns the index of the phrase holding bar b, or -1.

@@ -241,12 +241,59 @@ type biquadState struct {
 	fixed  bool // parameters constant: c never changes
 }
 
-// filtered runs an action through a chain of automated biquads.
-type filtered struct {
-	a     Action
+// chain is a running filter chain: bands in order with their state.
+type chain struct {
 	bands []Band
 	st    []biquadState
-	pos   int
+}
+
+// newChain drops the bands that never change their input and copies the
+// rest.
+func newChain(bands []Band) chain {
+	var c chain
+	for _, b := range bands {
+		if b.transparent() {
+			continue
+		}
+		b = b.clone()
+		c.bands = append(c.bands, b)
+		c.st = append(c.st, biquadState{
+			c:     b.At(0).coefs(),
+			fixed: b.Freq.constant() && b.Gain.constant(),
+		})
+	}
+	return c
+}
+
+// process filters buf, interleaved stereo whose first frame is frame pos
+// of the automation, in place.
+func (c *chain) process(buf []float32, pos int) {
+	if len(c.st) == 0 {
+		return
+	}
+	n := len(buf) / 2
+	for i := 0; i < n; {
+		// Process up to the next coefficient step.
+		end := min(n, i+coefStep-(pos+i)%coefStep)
+		if (pos+i)%coefStep == 0 {
+			for k := range c.st {
+				if !c.st[k].fixed {
+					c.st[k].c = c.bands[k].At(pos + i).coefs()
+				}
+			}
+		}
+		for k := range c.st {
+			c.st[k].run(buf[2*i : 2*end])
+		}
+		i = end
+	}
+}
+
+// filtered runs an action through a chain of automated biquads.
+type filtered struct {
+	a   Action
+	ch  chain
+	pos int
 }
 
 // KindFiltered is the kind reported in the JSON description of a filtered
@@ -261,31 +308,18 @@ const KindFiltered Kind = "filtered"
 // out, so a flat EQ passes a bit-exact. The result is an Action of a's
 // length and Info; its JSON description adds the bands.
 func Filter(a Action, bands ...Band) Action {
-	f := &filtered{a: a}
-	for _, b := range bands {
-		if b.transparent() {
-			continue
-		}
-		b = b.clone()
-		f.bands = append(f.bands, b)
-		f.st = append(f.st, biquadState{
-			c:     b.At(0).coefs(),
-			fixed: b.Freq.constant() && b.Gain.constant(),
-		})
-	}
-	return f
+	return &filtered{a: a, ch: newChain(bands)}
 }
 
-func (f *filtered) Len() int      { return f.a.Len() }
-func (f *filtered) Info() Info    { return f.a.Info() }
-func (f *filtered) Err() error    { return f.a.Err() }
-func (f *filtered) Inner() Action { return f.a }
+func (f *filtered) Len() int   { return f.a.Len() }
+func (f *filtered) Info() Info { return f.a.Info() }
+func (f *filtered) Err() error { return f.a.Err() }
 
 // Bands reports the filter chain, with the automation in the action's
 // frames.
 func (f *filtered) Bands() []Band {
-	b := make([]Band, len(f.bands))
-	for i, x := range f.bands {
+	b := make([]Band, len(f.ch.bands))
+	for i, x := range f.ch.bands {
 		b[i] = x.clone()
 	}
 	return b
@@ -295,7 +329,7 @@ func (f *filtered) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Info
 		Filter []Band `json:"filter"`
-	}{f.a.Info(), f.bands})
+	}{f.a.Info(), f.ch.bands})
 }
 
 func (f *filtered) setStart(s int64) {
@@ -306,21 +340,7 @@ func (f *filtered) setStart(s int64) {
 
 func (f *filtered) Render(dst []float32) int {
 	n := f.a.Render(dst)
-	for i := 0; i < n; {
-		// Process up to the next coefficient step.
-		end := min(n, i+coefStep-(f.pos+i)%coefStep)
-		if (f.pos+i)%coefStep == 0 {
-			for k := range f.st {
-				if !f.st[k].fixed {
-					f.st[k].c = f.bands[k].At(f.pos + i).coefs()
-				}
-			}
-		}
-		for k := range f.st {
-			f.st[k].run(dst[2*i : 2*end])
-		}
-		i = end
-	}
+	f.ch.process(dst[:2*n], f.pos)
 	f.pos += n
 	return n
 }
