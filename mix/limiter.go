@@ -32,14 +32,17 @@ func (o LimiterOptions) withDefaults() LimiterOptions {
 	return o
 }
 
-// True-peak detection interpolates tpOver× with a tpTaps-tap windowed sinc
-// per phase, as ITU-R BS.1770-4 annex 2 does. Like its meter, it reads low
-// on energy near the Nyquist frequency (up to about 1 dB on full-band white
-// noise), which music, least of all encoded music, does not have.
+// True-peak detection interpolates tpOver× with a tpTaps-tap Kaiser-windowed
+// sinc per phase, as ITU-R BS.1770-4 annex 2 does with 12 taps; the longer
+// filter is flat to 20 kHz, so that it reads loud treble as ffmpeg's
+// ebur128 meter does (with 16 Blackman-windowed taps it read 0.1 dB under it
+// on limited music and 0.5 dB on white noise). tpMargin (dB) covers what
+// four phases per frame miss between them.
 const (
-	tpOver = 4
-	tpTaps = 16
-	tpLag  = tpTaps / 2 // frames the detector runs behind its input
+	tpOver   = 4
+	tpTaps   = 48
+	tpMargin = 0.2
+	tpLag    = tpTaps / 2 // frames the detector runs behind its input
 )
 
 var tpPhases = func() (h [tpOver - 1][tpTaps]float64) {
@@ -52,8 +55,9 @@ var tpPhases = func() (h [tpOver - 1][tpTaps]float64) {
 			if t != 0 {
 				v = math.Sin(math.Pi*t) / (math.Pi * t)
 			}
-			// Blackman window over ±tpTaps/2.
-			w := 0.42 + 0.5*math.Cos(math.Pi*t/(tpTaps/2)) + 0.08*math.Cos(2*math.Pi*t/(tpTaps/2))
+			// Kaiser window over ±tpTaps/2.
+			r := t / (tpTaps / 2)
+			w := bessel0(tpBeta*math.Sqrt(max(1-r*r, 0))) / bessel0(tpBeta)
 			h[p-1][j] = v * w
 			sum += v * w
 		}
@@ -63,6 +67,23 @@ var tpPhases = func() (h [tpOver - 1][tpTaps]float64) {
 	}
 	return h
 }()
+
+// tpBeta shapes the Kaiser window of the interpolator: stop-band rejection
+// of about 80 dB, a pass band flat to within 0.01 dB up to 20 kHz.
+const tpBeta = 8.0
+
+// bessel0 is the modified Bessel function of the first kind, order 0.
+func bessel0(x float64) float64 {
+	s, term := 1.0, 1.0
+	for k := 1; k < 50; k++ {
+		term *= (x / (2 * float64(k))) * (x / (2 * float64(k)))
+		s += term
+		if term < 1e-12*s {
+			break
+		}
+	}
+	return s
+}
 
 // A Limiter keeps the true peak of a stereo stream under a ceiling. It looks
 // ahead: the gain starts coming down LookAhead before a peak, along a smooth
@@ -114,9 +135,11 @@ func NewLimiter(o LimiterOptions) *Limiter {
 		minQ:    make([]minEntry, l+1),
 		box:     make([]float64, l),
 	}
-	// Aim a hair under the ceiling so that float32 rounding of the product
-	// cannot land above it.
-	lim.target = lim.ceiling * (1 - 1e-5)
+	// Aim under the ceiling by tpMargin: the detector samples the signal
+	// four times per frame, and a meter that interpolates elsewhere (ffmpeg's
+	// ebur128 at 192 kHz, a finer one) reads up to that much higher on loud
+	// treble. The margin costs nothing where nothing is limited.
+	lim.target = lim.ceiling * DB(-tpMargin)
 	for i := range lim.box {
 		lim.box[i] = 1
 	}
