@@ -1,12 +1,12 @@
 package stream
 
 import (
-	"math"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
