@@ -172,7 +172,7 @@ func (s *Station) info(a *action, onAir int64) ActionInfo {
 		Title:    a.title(),
 		Start:    start,
 		Duration: float64(a.Frames) / SampleRate,
-		Time:     s.start.Add(time.Duration(start * float64(time.Second))),
+		Time:     s.start.Add(sampleTime(a.at)),
 		State:    state,
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -227,7 +226,7 @@ type output struct {
 	silent  []byte
 	ring    *ring
 	seq     int64        // frames released
-	sent    float64      // seconds of audio released
+	sent    int64        // ticks of audio released (see tickRate)
 	dry     int          // feeds in a row that yielded no frame
 	failing bool         // the encoder's last Write failed
 	matched bool         // silent has the encoder's format
@@ -331,7 +330,7 @@ func (s *Station) Run(ctx context.Context) error {
 	quiet := 0 // drift compensations since the last log line
 	for {
 		elapsed := clock.Now().Sub(start)
-		due := int64(elapsed.Seconds() * SampleRate / FrameSamples)
+		due := samplesIn(elapsed) / FrameSamples
 		behind := due - sent
 		if late := time.Duration(behind-batch) * FrameDuration; late > s.opt.Backlog {
 			// Stopped for longer than listeners can be behind (the
@@ -363,7 +362,7 @@ func (s *Station) Run(ctx context.Context) error {
 			s.release(int(n))
 			sent += n
 		}
-		next := start.Add(time.Duration(float64(sent+batch) * FrameSamples / SampleRate * float64(time.Second)))
+		next := start.Add(sampleTime((sent + batch) * FrameSamples))
 		wait := next.Sub(clock.Now())
 		if wait < 0 {
 			wait = 0
@@ -450,17 +449,17 @@ func (s *Station) release(n int) {
 	for _, a := range started {
 		s.notify(a)
 	}
-	end := float64(onAir) / SampleRate
+	end := onAir * (tickRate / SampleRate)
 	for _, o := range s.outputs {
-		c := &Chunk{Seq: o.seq, Title: title, meta: meta, Time: seconds(o.sent)}
+		c := &Chunk{Seq: o.seq, Title: title, meta: meta, Time: tickTime(o.sent)}
 		k := 0
 		size := 0
 		for t := o.sent; ; k++ {
 			for len(o.pending) <= k {
 				s.feed()
 			}
-			d := frameSeconds(o.pending[k])
-			if t+d > end+1e-9 {
+			d := frameTicks(o.pending[k])
+			if t+d > end {
 				break
 			}
 			t += d
@@ -474,10 +473,10 @@ func (s *Station) release(n int) {
 		for _, f := range o.pending[:k] {
 			c.starts = append(c.starts, int32(len(c.Data)))
 			c.Data = append(c.Data, f...)
-			o.sent += frameSeconds(f)
+			o.sent += frameTicks(f)
 		}
 		c.Frames = k
-		c.Duration = seconds(o.sent) - c.Time
+		c.Duration = tickTime(o.sent) - c.Time
 		clear(o.pending[:k])
 		o.pending = append(o.pending[:0], o.pending[k:]...)
 		o.seq += int64(k)
@@ -487,15 +486,38 @@ func (s *Station) release(n int) {
 	}
 }
 
-func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+// The stream clock counts in integers, so that it does not drift from the
+// audio however long the station runs: samples at 44.1 kHz for the PCM,
+// and for the outputs (whose encoders may choose another MPEG sample rate)
+// ticks at tickRate, a multiple of every MPEG sample rate, so that any
+// frame lasts a whole number of ticks.
+const tickRate = 14_112_000 // lcm(44100, 48000, 32000); MPEG-2 and 2.5 rates divide it
 
-// frameSeconds is how long a frame plays; frames are checked when queued.
-func frameSeconds(f []byte) float64 {
+// samplesIn is how many whole 44.1 kHz samples d holds.
+func samplesIn(d time.Duration) int64 {
+	sec, ns := int64(d/time.Second), int64(d%time.Second)
+	return sec*SampleRate + ns*SampleRate/int64(time.Second)
+}
+
+// sampleTime is the time n 44.1 kHz samples play, rounded down to the
+// nanosecond.
+func sampleTime(n int64) time.Duration { return ratTime(n, SampleRate) }
+
+// tickTime is the time n ticks play.
+func tickTime(n int64) time.Duration { return ratTime(n, tickRate) }
+
+// ratTime is n/rate seconds without overflow for any n a station reaches.
+func ratTime(n, rate int64) time.Duration {
+	return time.Duration(n/rate)*time.Second + time.Duration(n%rate*int64(time.Second)/rate)
+}
+
+// frameTicks is how long a frame plays; frames are checked when queued.
+func frameTicks(f []byte) int64 {
 	h, err := mp3frame.ParseHeader(f)
-	if err != nil {
-		return float64(FrameSamples) / SampleRate
+	if err != nil || h.SampleRate <= 0 || tickRate%h.SampleRate != 0 {
+		return FrameSamples * (tickRate / SampleRate)
 	}
-	return float64(h.Samples()) / float64(h.SampleRate)
+	return int64(h.Samples()) * int64(tickRate/h.SampleRate)
 }
 
 // feed encodes one frame's worth of PCM into every output: the next block
