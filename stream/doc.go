@@ -40,6 +40,11 @@
 // and metrics are registered only on a registry the caller passes. The
 // station logs to Options.Logger, nothing when it is nil.
 //
+// Behind a reverse proxy, Options.TrustedProxies names the proxies whose
+// forwarding headers give the client's address (for MaxConnsPerAddr, the
+// logs and /monitor, which a proxied request opens only with the token);
+// stream/README.md has nginx and Caddy configurations.
+//
 // The MP3 encoder is supplied by the caller (see Encoder), so this package
 // builds without cgo; forever's is audio/lame. Station.Subscribe follows an
 // output from the inside, for relays: the sub-packages push the same

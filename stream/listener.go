@@ -70,8 +70,20 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 		http.Error(w, "station stopped", http.StatusServiceUnavailable)
 		return
 	}
+	if max := s.opt.MaxListeners; max > 0 {
+		if s.nlisten.Add(1) > int64(max) {
+			s.nlisten.Add(-1)
+			s.m.refused.Inc()
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "the station is full", http.StatusServiceUnavailable)
+			return
+		}
+	} else {
+		s.nlisten.Add(1)
+	}
+	defer s.nlisten.Add(-1)
 	l := &listener{
-		addr:      r.RemoteAddr,
+		addr:      s.ClientAddr(r),
 		agent:     r.UserAgent(),
 		output:    o,
 		connected: time.Now(),
@@ -339,7 +351,9 @@ func (s *Station) monitor() Monitor {
 }
 
 // MonitorAllowed reports whether r may see /monitor: with a MonitorToken,
-// whether r carries it; without, whether r comes from loopback.
+// whether r carries it; without, whether r comes from loopback directly,
+// not through a proxy (one of TrustedProxies, or any request with
+// forwarding headers).
 func (s *Station) MonitorAllowed(r *http.Request) bool {
 	if tok := s.opt.MonitorToken; tok != "" {
 		got := r.URL.Query().Get("token")
@@ -348,12 +362,11 @@ func (s *Station) MonitorAllowed(r *http.Request) bool {
 		}
 		return subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
+	if s.proxied(r) {
+		return false // whoever is behind the proxy, it is not us
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	p, ok := peerAddr(r)
+	return ok && p.IsLoopback()
 }
 
 // MonitorHandler serves the /monitor websocket: every MonitorInterval, the

@@ -19,6 +19,7 @@ type metrics struct {
 	silence      prometheus.Counter
 	encode       prometheus.Histogram
 	encodeErrors prometheus.Counter
+	refused      prometheus.Counter
 }
 
 // newMetrics makes the station's collectors and, when reg is not nil,
@@ -56,6 +57,9 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 		encodeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forever_stream_encode_errors_total", Help: "Encoder failures and stalls bridged with silent frames.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "forever_stream_refused_total", Help: "Listeners turned away because the station had MaxListeners.",
+		}),
 	}
 	for _, o := range s.opt.Outputs {
 		m.listeners.WithLabelValues(o.Name)
@@ -65,7 +69,7 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 		return m, nil
 	}
 	r := prometheus.WrapRegistererWith(prometheus.Labels{"station": s.opt.Name}, reg)
-	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors}
+	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors, m.refused}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

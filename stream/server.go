@@ -115,18 +115,27 @@ func mountPrefix(r *http.Request) string {
 // requests in h at once; others get 429 Too Many Requests. It suits
 // long-lived requests such as streams, where one address could otherwise
 // hold every file descriptor. n <= 0 means no limit.
+// It counts the connection's peer address; a Station's own limit
+// (Options.MaxConnsPerAddr) counts Station.ClientAddr instead.
 func LimitPerAddr(h http.Handler, n int) http.Handler {
-	return newAddrLimiter(n).wrap(h)
+	return newAddrLimiter(n, func(r *http.Request) string {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}).wrap(h)
 }
 
 type addrLimiter struct {
-	max int
-	mu  sync.Mutex
-	n   map[string]int
+	max  int
+	addr func(*http.Request) string
+	mu   sync.Mutex
+	n    map[string]int
 }
 
-func newAddrLimiter(max int) *addrLimiter {
-	return &addrLimiter{max: max, n: map[string]int{}}
+func newAddrLimiter(max int, addr func(*http.Request) string) *addrLimiter {
+	return &addrLimiter{max: max, addr: addr, n: map[string]int{}}
 }
 
 func (l *addrLimiter) wrap(h http.Handler) http.Handler {
@@ -134,10 +143,7 @@ func (l *addrLimiter) wrap(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
+		host := l.addr(r)
 		l.mu.Lock()
 		if l.n[host] >= l.max {
 			l.mu.Unlock()

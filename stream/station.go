@@ -114,9 +114,21 @@ type Options struct {
 	// github.com/coder/websocket's AcceptOptions) allowed to open the
 	// websockets from a browser; the station's own host always is.
 	OriginPatterns []string
+	// TrustedProxies lists the reverse proxies (addresses, or CIDR ranges
+	// such as "10.0.0.0/8") whose Forwarded or X-Forwarded-For headers name
+	// the client: only from these are the headers believed. See
+	// Station.ClientAddr. A request that comes through a proxy never opens
+	// /monitor without the token, even from loopback.
+	TrustedProxies []string
 	// MaxConnsPerAddr caps the concurrent streams and websockets per client
-	// IP address; default 16, negative for no cap.
+	// address (after TrustedProxies); 0, the default, sets no cap, since
+	// a NAT or a proxy puts many listeners behind one address.
 	MaxConnsPerAddr int
+	// MaxListeners caps the stream listeners of all outputs together; a
+	// listener beyond it gets 503 Service Unavailable. 0: no cap (the
+	// process's open-file limit is then the cap, and past it the accept
+	// loop backs off).
+	MaxListeners int
 }
 
 func (o *Options) setDefaults() error {
@@ -171,9 +183,6 @@ func (o *Options) setDefaults() error {
 	if o.SendBuffer == 0 {
 		o.SendBuffer = 64 << 10
 	}
-	if o.MaxConnsPerAddr == 0 {
-		o.MaxConnsPerAddr = 16
-	}
 	return nil
 }
 
@@ -207,6 +216,8 @@ type Station struct {
 	subs      map[chan []byte]struct{} // /info websockets
 
 	origins   []string // websocket origin patterns
+	trusted   trusted
+	nlisten   atomic.Int64 // listeners of all outputs
 	sessions  sessions
 	listeners sync.Map // *listener -> struct{}
 	limiter   *addrLimiter
@@ -246,7 +257,12 @@ func New(src PCMReader, opt Options) (*Station, error) {
 		byName: map[string]*output{},
 		subs:   map[chan []byte]struct{}{},
 	}
-	s.limiter = newAddrLimiter(opt.MaxConnsPerAddr)
+	var err error
+	s.trusted, err = parseTrusted(opt.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.limiter = newAddrLimiter(opt.MaxConnsPerAddr, s.clientHost)
 	s.origins = opt.originPatterns()
 	blocks := int(opt.ReadAhead/FrameDuration) + 1
 	s.pcm = make(chan pcmBlock, blocks)
