@@ -49,7 +49,7 @@ func TestMonitorClosedThroughAProxy(t *testing.T) {
 		peer, xff string
 		ok        bool
 	}{
-		{"127.0.0.1:4000", "", false},         // the trusted proxy itself
+		{"127.0.0.1:4000", "", false},          // the trusted proxy itself
 		{"127.0.0.1:4000", "127.0.0.1", false}, // a client of the proxy, on the same host
 		{"[::1]:4000", "", true},               // loopback, not a proxy
 		{"[::1]:4000", "192.0.2.1", false},     // someone's proxy
