@@ -266,7 +266,7 @@ func (s *Station) accept(w http.ResponseWriter, r *http.Request) (*websocket.Con
 // InfoHandler serves the /info websocket: the Status on connect, then each
 // action as it reaches listeners.
 func (s *Station) InfoHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.track(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.accept(w, r)
 		if err != nil {
 			return // Accept has answered
@@ -310,7 +310,7 @@ func (s *Station) InfoHandler() http.Handler {
 				}
 			}
 		}
-	})
+	}))
 }
 
 func (s *Station) wsWrite(ctx context.Context, c *websocket.Conn, v any) error {

@@ -62,7 +62,7 @@ func (s *Station) MP3Handler(name string) (http.Handler, error) {
 	if o == nil {
 		return nil, fmt.Errorf("stream: no output named %q", name)
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMP3(w, r, o) }), nil
+	return s.track(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveMP3(w, r, o) })), nil
 }
 
 func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
@@ -373,7 +373,7 @@ func (s *Station) MonitorAllowed(r *http.Request) bool {
 // listeners (with their addresses) and the station's queues. See
 // MonitorAllowed for who may connect.
 func (s *Station) MonitorHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.track(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.MonitorAllowed(r) {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
@@ -400,8 +400,11 @@ func (s *Station) MonitorHandler() http.Handler {
 			select {
 			case <-ctx.Done():
 				return
+			case <-s.stopped:
+				c.Close(websocket.StatusGoingAway, "station stopped")
+				return
 			case <-t.C:
 			}
 		}
-	})
+	}))
 }

@@ -29,6 +29,15 @@ func (s *Station) Handler() http.Handler {
 	return s.cors(s.routes())
 }
 
+// track counts h's requests as active, so that Run waits for them.
+func (s *Station) track(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.active.Add(1)
+		defer s.active.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (s *Station) routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, o := range s.outputs {

@@ -108,6 +108,9 @@ type Options struct {
 	// or ?token=TOKEN) to open /monitor, which otherwise answers only to
 	// loopback clients.
 	MonitorToken string
+	// ShutdownTimeout bounds how long Run waits, once its context is done,
+	// for listeners and websockets to be sent off; default 5 s.
+	ShutdownTimeout time.Duration
 	// MonitorInterval is how often /monitor pushes; default 5 s.
 	MonitorInterval time.Duration
 	// OriginPatterns are extra host patterns (path.Match syntax, as
@@ -180,6 +183,7 @@ func (o *Options) setDefaults() error {
 	defDur(&o.ReadAhead, 2*time.Second)
 	defDur(&o.WriteTimeout, o.Backlog)
 	defDur(&o.MonitorInterval, 5*time.Second)
+	defDur(&o.ShutdownTimeout, 5*time.Second)
 	if o.SendBuffer == 0 {
 		o.SendBuffer = 64 << 10
 	}
@@ -202,6 +206,8 @@ type Station struct {
 
 	started atomic.Bool
 	running atomic.Bool
+	stopped chan struct{} // closed when Run ends
+	active  atomic.Int64  // handlers serving streams and websockets
 
 	mu        sync.Mutex
 	start     time.Time // wall time of stream sample 0
@@ -251,11 +257,12 @@ func New(src PCMReader, opt Options) (*Station, error) {
 		return nil, err
 	}
 	s := &Station{
-		opt:    opt,
-		log:    opt.Logger,
-		src:    src,
-		byName: map[string]*output{},
-		subs:   map[chan []byte]struct{}{},
+		opt:     opt,
+		log:     opt.Logger,
+		src:     src,
+		byName:  map[string]*output{},
+		subs:    map[chan []byte]struct{}{},
+		stopped: make(chan struct{}),
 	}
 	var err error
 	s.trusted, err = parseTrusted(opt.TrustedProxies)
@@ -310,9 +317,17 @@ func (s *Station) Outputs() []Output {
 	return out
 }
 
-// Run broadcasts until ctx is done, then disconnects every listener and
+// Run broadcasts until ctx is done, then ends every listener cleanly and
 // returns ctx's error. It never returns early: a source that ends or fails
 // is replaced by silence. Run may be called once.
+//
+// On the way out each stream ends after a whole frame with the
+// connection closed in order (FIN, not a reset), each websocket gets a
+// close frame (1001, going away), subscriptions end with ErrStopped, and
+// Run waits for all that, at most ShutdownTimeout. So a program that stops
+// on SIGTERM cancels Run's context, waits for Run, and then shuts its
+// http.Server down (which does not wait for streams, since they are
+// hijacked connections).
 //
 // Run does not wait for a Read in progress on the source: that goroutine
 // ends at the Read's return.
@@ -323,6 +338,7 @@ func (s *Station) Run(ctx context.Context) error {
 	s.running.Store(true)
 	defer func() {
 		s.running.Store(false)
+		close(s.stopped)
 		for _, o := range s.outputs {
 			o.ring.close()
 		}
@@ -332,6 +348,17 @@ func (s *Station) Run(ctx context.Context) error {
 			delete(s.subs, ch)
 		}
 		s.mu.Unlock()
+		// Polled rather than a WaitGroup: requests keep arriving (to be
+		// refused) while Run waits.
+		deadline := time.Now().Add(s.opt.ShutdownTimeout)
+		for s.active.Load() > 0 {
+			if time.Now().After(deadline) {
+				s.log.Warn("stream: listeners still connected at the end of the shutdown timeout",
+					"timeout", s.opt.ShutdownTimeout, "connections", s.active.Load())
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}()
 	go s.readLoop(ctx)
 
