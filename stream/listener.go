@@ -322,6 +322,8 @@ type Monitor struct {
 	// Encoded is the frames encoded but not yet released, per output.
 	PCMQueue int            `json:"pcm_queue"`
 	Encoded  map[string]int `json:"encoded"`
+	// Relays are the outputs that carry the stream on (Icecast, HLS).
+	Relays []RelayStatus `json:"relays"`
 }
 
 // Listeners describes the connected listeners.
@@ -343,7 +345,7 @@ func (s *Station) Listeners() []ListenerInfo {
 }
 
 func (s *Station) monitor() Monitor {
-	m := Monitor{Type: "monitor", Status: s.Status(), Listeners: s.Listeners(), PCMQueue: len(s.pcm), Encoded: map[string]int{}}
+	m := Monitor{Type: "monitor", Status: s.Status(), Listeners: s.Listeners(), PCMQueue: len(s.pcm), Encoded: map[string]int{}, Relays: s.Relays()}
 	for _, o := range s.outputs {
 		m.Encoded[o.Name] = int(o.queued.Load())
 	}

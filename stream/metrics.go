@@ -20,6 +20,8 @@ type metrics struct {
 	encode       prometheus.Histogram
 	encodeErrors prometheus.Counter
 	refused      prometheus.Counter
+	relayUp      *prometheus.GaugeVec
+	relayErrors  *prometheus.CounterVec
 }
 
 // newMetrics makes the station's collectors and, when reg is not nil,
@@ -61,6 +63,7 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 			Name: "forever_stream_refused_total", Help: "Listeners turned away because the station had MaxListeners.",
 		}),
 	}
+	m.relayUp, m.relayErrors = relayMetrics()
 	for _, o := range s.opt.Outputs {
 		m.listeners.WithLabelValues(o.Name)
 		m.frames.WithLabelValues(o.Name)
@@ -69,7 +72,7 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 		return m, nil
 	}
 	r := prometheus.WrapRegistererWith(prometheus.Labels{"station": s.opt.Name}, reg)
-	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors, m.refused}
+	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors, m.refused, m.relayUp, m.relayErrors}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

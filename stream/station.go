@@ -225,6 +225,8 @@ type Station struct {
 	trusted   trusted
 	nlisten   atomic.Int64 // listeners of all outputs
 	sessions  sessions
+	relaysMu  sync.Mutex
+	relays    map[string]*Relay
 	listeners sync.Map // *listener -> struct{}
 	limiter   *addrLimiter
 }

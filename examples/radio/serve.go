@@ -222,6 +222,7 @@ func (r *radio) relays(ctx context.Context) error {
 			Description: "an endless, beat-matched mix",
 			Bitrate:     r.cfg.bitrate,
 			Logger:      r.log,
+			Report:      r.station.Relay("icecast"),
 		}
 		go ic.Run(ctx, sub)
 	}
@@ -233,7 +234,7 @@ func (r *radio) relays(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		go (&hls.Writer{Dir: r.cfg.hlsDir, Logger: r.log}).Run(ctx, sub)
+		go (&hls.Writer{Dir: r.cfg.hlsDir, Logger: r.log, Report: r.station.Relay("hls")}).Run(ctx, sub)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func TestSegmentsAndPlaylist(t *testing.T) {
 	const startSeq = 1000
 	chunks := toneChunks(t, 20, startSeq)
 	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	w := &Writer{Dir: dir, SegmentDuration: 3 * time.Second, Window: 4, Now: func() time.Time { return base }}
+	w := &Writer{Dir: dir, SegmentDuration: 3 * time.Second, Window: 4, Now: func() time.Time { return base }, EndOnStop: true}
 	if err := w.Run(context.Background(), &chunkFeed{chunks}); err != nil {
 		t.Fatal(err)
 	}
@@ -239,4 +240,128 @@ func TestGapMarksDiscontinuity(t *testing.T) {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// A writer started again on the same directory continues the playlist:
+// the media sequence goes on, a discontinuity marks the restart, and
+// ffmpeg reads the audio of both runs from the one playlist.
+func TestRestartContinuesThePlaylist(t *testing.T) {
+	dir := t.TempDir()
+	quiet := slog.New(slog.DiscardHandler)
+	first := &Writer{Dir: dir, SegmentDuration: 2 * time.Second, Window: 10, Logger: quiet}
+	if err := first.Run(context.Background(), &chunkFeed{toneChunks(t, 6, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	pl1, err := readFile(dir + "/" + PlaylistName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(pl1, "#EXT-X-ENDLIST") {
+		t.Errorf("the playlist was ended on stop:\n%s", pl1)
+	}
+	n1 := strings.Count(pl1, "#EXTINF")
+	// The new station starts its stream at frame 0 again.
+	second := &Writer{Dir: dir, SegmentDuration: 2 * time.Second, Window: 10, Logger: quiet, EndOnStop: true}
+	if err := second.Run(context.Background(), &chunkFeed{toneChunks(t, 6, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := readFile(dir + "/" + PlaylistName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strings.Count(pl, "#EXTINF")
+	if !strings.Contains(pl, "#EXT-X-MEDIA-SEQUENCE:0\n") || n <= n1 {
+		t.Fatalf("want the first run's %d segments still listed from sequence 0, then the second's:\n%s", n1, pl)
+	}
+	// The first new segment follows the old ones, after a discontinuity.
+	want := fmt.Sprintf("#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:")
+	i := strings.Index(pl, want)
+	if i < 0 || strings.Count(pl, "#EXT-X-DISCONTINUITY\n") != 1 || !strings.Contains(pl[i:], fmt.Sprintf("seg%d.mp3", n1)) {
+		t.Errorf("want one discontinuity, before seg%d.mp3:\n%s", n1, pl)
+	}
+	ffmpeg, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Skip("ffmpeg not installed")
+	}
+	srv := httptest.NewServer(Handler(dir))
+	defer srv.Close()
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", srv.URL+"/"+PlaylistName, "-f", "s16le", "-").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg -i playlist: %v", err)
+	}
+	var total float64
+	for _, line := range strings.Split(pl, "\n") {
+		if d, ok := strings.CutPrefix(line, "#EXTINF:"); ok {
+			var v float64
+			fmt.Sscanf(d, "%f", &v)
+			total += v
+		}
+	}
+	if secs := float64(len(out)) / 4 / stream.SampleRate; math.Abs(secs-total) > 0.3 {
+		t.Errorf("ffmpeg decoded %.2f s across the restart, the playlist lists %.2f s", secs, total)
+	}
+}
+
+type reports struct {
+	up     int
+	failed []error
+}
+
+func (r *reports) Up()              { r.up++ }
+func (r *reports) Failed(err error) { r.failed = append(r.failed, err) }
+
+// A directory that cannot be written (here: replaced by a file) is
+// reported, the writer keeps consuming the stream, and it writes again once
+// the directory is back, with a discontinuity for what it lost.
+func TestWriteFailureReportedAndRecovered(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "hls")
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	var logs strings.Builder
+	var rep reports
+	w := &Writer{Dir: dir, SegmentDuration: 2 * time.Second, Window: 20, Report: &rep,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: func() time.Time { return now }}
+	chunks := toneChunks(t, 12, 0)
+	feed := &stepFeed{chunks: chunks, before: func(i int) {
+		now = now.Add(chunks[0].Duration)
+		switch i {
+		case 15: // after the first segments
+			os.RemoveAll(dir)
+			os.WriteFile(dir, []byte("not a directory"), 0o644)
+		case 40:
+			os.Remove(dir)
+			os.Mkdir(dir, 0o755)
+		}
+	}}
+	if err := w.Run(context.Background(), feed); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(rep.failed) == 0 || rep.up == 0 {
+		t.Fatalf("reports: %d up, failures %v", rep.up, rep.failed)
+	}
+	if !strings.Contains(logs.String(), "cannot write") || !strings.Contains(logs.String(), "writing again") {
+		t.Errorf("log:\n%s", logs.String())
+	}
+	pl, err := readFile(filepath.Join(dir, PlaylistName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pl, "#EXT-X-DISCONTINUITY") || strings.Count(pl, "#EXTINF") < 2 {
+		t.Errorf("playlist after the outage:\n%s", pl)
+	}
+}
+
+// stepFeed hands out one chunk at a time, calling before(i) first.
+type stepFeed struct {
+	chunks []*stream.Chunk
+	i      int
+	before func(int)
+}
+
+func (f *stepFeed) Next(ctx context.Context) ([]*stream.Chunk, error) {
+	if f.i == len(f.chunks) {
+		return nil, stream.ErrStopped
+	}
+	f.before(f.i)
+	f.i++
+	return f.chunks[f.i-1 : f.i], nil
 }

@@ -8,8 +8,9 @@
 // Track titles go through Icecast's admin API (/admin/metadata,
 // mode=updinfo), which Icecast turns into ICY StreamTitle for its own
 // listeners. When the connection drops (Icecast restarts, the network
-// fails) the Source reconnects with exponential backoff, resuming at the
-// live edge of the stream.
+// fails) the Source reconnects with exponential backoff, which starts over
+// after every connection that got through, resuming at the live edge of
+// the stream; Source.Report hears of each failure.
 package icecast
 
 import (
@@ -55,7 +56,23 @@ type Source struct {
 	// Timeout bounds connecting, Icecast's answer and each write;
 	// default 10 s.
 	Timeout time.Duration
+	// Report, if set, hears when the source connects and every failure;
+	// (*stream.Station).Relay("icecast") gives one that logs with
+	// backoff, counts in /metrics and shows on /monitor.
+	Report Reporter
 }
+
+// A Reporter hears how an output fares; *stream.Relay is one. Errors
+// given to it never hold the password.
+type Reporter interface {
+	Up()
+	Failed(err error)
+}
+
+type noReport struct{}
+
+func (noReport) Up()          {}
+func (noReport) Failed(error) {}
 
 // Run publishes the feed until ctx is done or the feed ends, reconnecting
 // whenever the connection fails. It returns ctx's error, or the feed's
@@ -63,13 +80,24 @@ type Source struct {
 // retrying cannot fix (wrong password, mount refused) is logged and retried
 // like any other, since an operator may fix the server while we wait.
 func (s *Source) Run(ctx context.Context, feed Feed) error {
-	u, err := url.Parse(s.URL)
-	if err != nil || u.Scheme != "http" || u.Host == "" || u.Path == "" || u.Path == "/" {
-		return fmt.Errorf("icecast: mount URL %q: need http://host:port/mount", s.URL)
-	}
 	log := s.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	rep := s.Report
+	if rep == nil {
+		rep = noReport{}
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.Path == "" || u.Path == "/" || u.User != nil {
+		shown := "(unparsable)"
+		if err == nil {
+			shown = u.Redacted()
+		}
+		err := fmt.Errorf("icecast: mount URL %s: need http://host:port/mount (Icecast's source protocol has no TLS, and the password goes in Source.Password)", shown)
+		log.Error("icecast: not starting", "err", err)
+		rep.Failed(err)
+		return err
 	}
 	minB, maxB := s.MinBackoff, s.MaxBackoff
 	if minB <= 0 {
@@ -89,17 +117,19 @@ func (s *Source) Run(ctx context.Context, feed Feed) error {
 
 	backoff := minB
 	for {
-		began := time.Now()
-		err := s.session(ctx, u, feed, meta, log)
+		connected, err := s.session(ctx, u, feed, meta, log, rep)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if errors.Is(err, stream.ErrStopped) {
 			return err
 		}
-		if time.Since(began) > 2*maxB {
-			backoff = minB // it was up for a good while: not a crash loop
+		if connected {
+			// A session that got through starts the backoff over: the
+			// server is back, so the next try comes soon.
+			backoff = minB
 		}
+		rep.Failed(err)
 		log.Warn("icecast: source connection lost; reconnecting", "url", s.URL, "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
@@ -126,11 +156,11 @@ func (s *Source) auth() string {
 }
 
 // session runs one connection: handshake, then chunks until an error.
-func (s *Source) session(ctx context.Context, u *url.URL, feed Feed, meta chan string, log *slog.Logger) error {
+func (s *Source) session(ctx context.Context, u *url.URL, feed Feed, meta chan string, log *slog.Logger, rep Reporter) (connected bool, _ error) {
 	d := net.Dialer{Timeout: s.timeout()}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -152,23 +182,24 @@ func (s *Source) session(ctx context.Context, u *url.URL, feed Feed, meta chan s
 	req.WriteString("Expect: 100-continue\r\n\r\n")
 	conn.SetDeadline(time.Now().Add(s.timeout()))
 	if _, err := conn.Write([]byte(req.String())); err != nil {
-		return err
+		return false, err
 	}
 	tp := textproto.NewReader(bufio.NewReader(conn))
 	line, err := tp.ReadLine()
 	if err != nil {
-		return fmt.Errorf("icecast: reading answer: %w", err)
+		return false, fmt.Errorf("icecast: reading answer: %w", err)
 	}
 	_, status, _ := strings.Cut(line, " ")
 	code, _ := strconv.Atoi(strings.SplitN(status, " ", 2)[0])
 	if code != http.StatusContinue && code != http.StatusOK {
-		return fmt.Errorf("icecast: PUT %s: %s", u.Path, status)
+		return false, fmt.Errorf("icecast: PUT %s: %s", u.Path, status)
 	}
 	if _, err := tp.ReadMIMEHeader(); err != nil {
-		return fmt.Errorf("icecast: reading answer: %w", err)
+		return false, fmt.Errorf("icecast: reading answer: %w", err)
 	}
 	conn.SetDeadline(time.Time{})
 	log.Info("icecast: source connected", "url", s.URL)
+	rep.Up()
 
 	// After "100 Continue" Icecast confirms with "200 OK" once the mount
 	// is live, then says nothing; a read failing means it hung up.
@@ -181,12 +212,12 @@ func (s *Source) session(ctx context.Context, u *url.URL, feed Feed, meta chan s
 	for {
 		chunks, err := feed.Next(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		for _, c := range chunks {
 			conn.SetWriteDeadline(time.Now().Add(s.timeout()))
 			if _, err := conn.Write(c.Data); err != nil {
-				return err
+				return true, err
 			}
 			if c.Title != title {
 				title = c.Title
@@ -199,7 +230,7 @@ func (s *Source) session(ctx context.Context, u *url.URL, feed Feed, meta chan s
 		}
 		select {
 		case <-closed:
-			return errors.New("icecast: server closed the connection")
+			return true, errors.New("icecast: server closed the connection")
 		default:
 		}
 	}

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/stream"
 	"github.com/foreverfm/forever/stream/mp3frame"
@@ -215,7 +217,8 @@ func TestSourceAgainstIcecast2(t *testing.T) {
 		NewEncoder: func(w io.Writer, kbps int) (stream.Encoder, error) {
 			return lame.NewEncoder(w, lame.Options{Bitrate: kbps, Quality: 7})
 		},
-		Logger: slog.New(slog.DiscardHandler),
+		Logger:   slog.New(slog.DiscardHandler),
+		Registry: prometheus.NewRegistry(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -223,6 +226,7 @@ func TestSourceAgainstIcecast2(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go st.Run(ctx)
+	relay := st.Relay("icecast")
 	st.Announce(stream.Action{Kind: "playback", Tracks: []stream.TrackInfo{{Title: "Sine", Artist: "Test"}}, Start: 0, Frames: 600 * stream.SampleRate})
 	sub, err := st.Subscribe("all")
 	if err != nil {
@@ -230,8 +234,11 @@ func TestSourceAgainstIcecast2(t *testing.T) {
 	}
 	src := &Source{
 		URL: "http://" + ice.addr() + "/forever.mp3", Password: "hackme", Name: "forever test", Bitrate: 128,
-		MinBackoff: 200 * time.Millisecond, MaxBackoff: time.Second,
-		Logger: slog.New(slog.DiscardHandler),
+		// The default MaxBackoff of 30 s: a session that got through
+		// starts the backoff over, so the reconnection comes soon.
+		MinBackoff: 200 * time.Millisecond,
+		Logger:     slog.New(slog.DiscardHandler),
+		Report:     relay,
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- src.Run(ctx, sub) }()
@@ -255,10 +262,36 @@ func TestSourceAgainstIcecast2(t *testing.T) {
 		t.Fatalf("listener got %d frames in 2 s", len(fr))
 	}
 
-	// Icecast restarts on the same port: the source comes back.
+	if rs := relay.Status(); !rs.Up || rs.Errors != 0 {
+		t.Errorf("relay status while connected: %+v", rs)
+	}
+
+	// Icecast stops: the relay reports it down.
 	ice.stop()
+	for i := 0; relay.Status().Up; i++ {
+		if i > 300 {
+			t.Fatal("relay still reported up with icecast stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a few failed reconnections
+	down := relay.Status()
+	if down.Errors == 0 || down.LastError == "" {
+		t.Errorf("relay status with icecast stopped: %+v", down)
+	}
+	if rs := st.Relays(); len(rs) != 1 || rs[0].Name != "icecast" || rs[0].Up {
+		t.Errorf("station's relays %+v", rs)
+	}
+	// ... and restarts on the same port: the source comes back.
+	t0 := time.Now()
 	ice2 := startIcecast(t, ice.port, ice.dir)
 	waitTitle("Test - Sine")
+	if took := time.Since(t0); took > 5*time.Second {
+		t.Errorf("source took %v to come back", took)
+	}
+	if rs := relay.Status(); !rs.Up {
+		t.Errorf("relay status after the restart: %+v", rs)
+	}
 	if fr := listenFrames(t, ice2.addr(), 2*time.Second); len(fr) < 40 {
 		t.Fatalf("after the restart, listener got %d frames in 2 s", len(fr))
 	}
@@ -274,11 +307,35 @@ func TestSourceRefusedPassword(t *testing.T) {
 	}
 	ice := startIcecast(t, 0, "")
 	src := &Source{URL: "http://" + ice.addr() + "/forever.mp3", Password: "wrong"}
-	err := src.session(context.Background(), mustURL(t, src.URL), nil, make(chan string, 1), slog.New(slog.DiscardHandler))
+	_, err := src.session(context.Background(), mustURL(t, src.URL), nil, make(chan string, 1), slog.New(slog.DiscardHandler), noReport{})
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("session with a wrong password: %v, want a 401 error", err)
 	}
 }
+
+func TestSourceRefusesURLsItCannotServe(t *testing.T) {
+	for _, u := range []string{"https://radio.example:8443/forever.mp3", "http://source:hunter2@radio.example/forever.mp3", "http://radio.example/"} {
+		var logs strings.Builder
+		var rep recorder
+		src := &Source{URL: u, Password: "hunter2", Logger: slog.New(slog.NewTextHandler(&logs, nil)), Report: &rep}
+		err := src.Run(context.Background(), nil)
+		if err == nil || len(rep.failed) != 1 {
+			t.Errorf("%s: Run returned %v, reported %v", u, err, rep.failed)
+			continue
+		}
+		if !strings.Contains(logs.String(), "not starting") {
+			t.Errorf("%s: nothing logged:\n%s", u, logs.String())
+		}
+		if strings.Contains(logs.String()+err.Error(), "hunter2") {
+			t.Errorf("%s: the password shows: %v\n%s", u, err, logs.String())
+		}
+	}
+}
+
+type recorder struct{ failed []error }
+
+func (r *recorder) Up()              {}
+func (r *recorder) Failed(err error) { r.failed = append(r.failed, err) }
 
 func mustURL(t *testing.T, s string) *urlT {
 	u, err := parseURL(s)
