@@ -24,6 +24,14 @@
 // measures its own delay from that. The station remembers the last 4,096
 // sids for a day.
 //
+// The station says when it is not sending music: Station.OnAir reports
+// the state (music, silence for want of audio, or fallback when the
+// application said, with SetFallback, that its source is a stand-in), the
+// reason and the seconds of silence sent, as /all.json's "on_air",
+// /monitor and /metrics do. Relays (stream/icecast, stream/hls) report
+// their failures through Station.Relay, shown on /monitor and counted in
+// /metrics.
+//
 // Handlers are plain net/http handlers for the caller's mux:
 //
 //	st, err := stream.New(mixerPCM, stream.Options{NewEncoder: newLAME})

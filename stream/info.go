@@ -84,6 +84,7 @@ type Status struct {
 	Samples   int64          `json:"samples"`  // samples per channel sent
 	Listeners int            `json:"listeners"`
 	Starving  bool           `json:"starving"`
+	OnAir     OnAir          `json:"on_air"` // music, silence or fallback, and why
 	Title     string         `json:"title"`
 	Outputs   []OutputStatus `json:"outputs"`
 	Actions   []ActionInfo   `json:"actions"`
@@ -189,6 +190,7 @@ func (s *Station) Status() Status {
 		Position: float64(onAir) / SampleRate,
 		Samples:  onAir,
 		Starving: s.starving,
+		OnAir:    s.onAirLocked(),
 		Title:    s.title,
 		Actions:  make([]ActionInfo, 0, len(s.actions)),
 	}

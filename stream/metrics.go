@@ -9,19 +9,21 @@ import (
 )
 
 type metrics struct {
-	listeners    *prometheus.GaugeVec
-	frames       *prometheus.CounterVec
-	bytes        *prometheus.CounterVec
-	disconnects  *prometheus.CounterVec
-	drift        prometheus.Gauge
-	driftEvents  prometheus.Counter
-	starvation   prometheus.Counter
-	silence      prometheus.Counter
-	encode       prometheus.Histogram
-	encodeErrors prometheus.Counter
-	refused      prometheus.Counter
-	relayUp      *prometheus.GaugeVec
-	relayErrors  *prometheus.CounterVec
+	listeners      *prometheus.GaugeVec
+	frames         *prometheus.CounterVec
+	bytes          *prometheus.CounterVec
+	disconnects    *prometheus.CounterVec
+	drift          prometheus.Gauge
+	driftEvents    prometheus.Counter
+	starvation     prometheus.Counter
+	silence        prometheus.Counter
+	encode         prometheus.Histogram
+	encodeErrors   prometheus.Counter
+	refused        prometheus.Counter
+	relayUp        *prometheus.GaugeVec
+	relayErrors    *prometheus.CounterVec
+	onAir          *prometheus.GaugeVec
+	silenceSeconds prometheus.Counter
 }
 
 // newMetrics makes the station's collectors and, when reg is not nil,
@@ -64,6 +66,11 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 		}),
 	}
 	m.relayUp, m.relayErrors = relayMetrics()
+	m.onAir, m.silenceSeconds = onAirMetrics()
+	for _, st := range []string{StateMusic, StateSilence, StateFallback} {
+		m.onAir.WithLabelValues(st)
+	}
+	m.onAir.WithLabelValues(StateSilence).Set(1)
 	for _, o := range s.opt.Outputs {
 		m.listeners.WithLabelValues(o.Name)
 		m.frames.WithLabelValues(o.Name)
@@ -72,7 +79,7 @@ func newMetrics(reg *prometheus.Registry, s *Station) (*metrics, error) {
 		return m, nil
 	}
 	r := prometheus.WrapRegistererWith(prometheus.Labels{"station": s.opt.Name}, reg)
-	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors, m.refused, m.relayUp, m.relayErrors}
+	cs := []prometheus.Collector{m.listeners, m.frames, m.bytes, m.disconnects, m.drift, m.driftEvents, m.starvation, m.silence, m.encode, m.encodeErrors, m.refused, m.relayUp, m.relayErrors, m.onAir, m.silenceSeconds}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

@@ -209,17 +209,22 @@ type Station struct {
 	stopped chan struct{} // closed when Run ends
 	active  atomic.Int64  // handlers serving streams and websockets
 
-	mu        sync.Mutex
-	start     time.Time // wall time of stream sample 0
-	released  int64     // frames released per output so far
-	starving  bool
-	offset    int64 // stream sample minus PCM sample, for audio fed now
-	fed       int64 // PCM blocks (frames' worth) fed to the encoders
-	starvedAt int64 // stream sample where the current silence began
-	actions   []*action
-	titleMeta []byte
-	title     string
-	subs      map[chan []byte]struct{} // /info websockets
+	mu         sync.Mutex
+	start      time.Time // wall time of stream sample 0
+	released   int64     // frames released per output so far
+	starving   bool
+	everFed    bool      // a real block has been fed
+	silent     int64     // frames of silence fed for want of PCM
+	fallback   string    // why the source's audio is a stand-in; "" if it is not
+	stateSince time.Time // when the OnAir state last changed
+	srcEnded   atomic.Bool
+	offset     int64 // stream sample minus PCM sample, for audio fed now
+	fed        int64 // PCM blocks (frames' worth) fed to the encoders
+	starvedAt  int64 // stream sample where the current silence began
+	actions    []*action
+	titleMeta  []byte
+	title      string
+	subs       map[chan []byte]struct{} // /info websockets
 
 	origins   []string // websocket origin patterns
 	trusted   trusted
@@ -450,6 +455,7 @@ func (s *Station) readLoop(ctx context.Context) {
 				continue
 			}
 			if errors.Is(err, io.EOF) {
+				s.srcEnded.Store(true)
 				s.log.Warn("stream: PCM source ended; sending silence", "queue", s.queue)
 				if n > 0 {
 					clear(buf[n:])
@@ -585,6 +591,12 @@ func (s *Station) feed() {
 		s.offset = inPos - blk.pos
 		s.fixActions(blk.pos, s.offset)
 	}
+	before := s.onAirLocked().State
+	if real {
+		s.everFed = true
+	} else {
+		s.silent++
+	}
 	if real == s.starving {
 		s.starving = !real
 		if s.starving {
@@ -597,9 +609,14 @@ func (s *Station) feed() {
 		}
 	}
 	s.fed++
+	if after := s.onAirLocked().State; after != before || s.fed == 1 {
+		s.stateSince = s.opt.Clock.Now()
+		s.setStateGauge(after)
+	}
 	s.mu.Unlock()
 	if !real {
 		s.m.silence.Inc()
+		s.m.silenceSeconds.Add(float64(FrameSamples) / SampleRate)
 	}
 	t0 := time.Now()
 	for _, o := range s.outputs {

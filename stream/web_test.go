@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -169,5 +170,40 @@ func TestConnectionCapPerAddress(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("/all.json: %d", resp.StatusCode)
+	}
+}
+
+// The monitor token shows nowhere: not in the logs, /all.json, /monitor or
+// /metrics, whichever way it was given.
+func TestTokenNeverShown(t *testing.T) {
+	const tok = "s3cret-Token-42"
+	ts := start(t, &sine{freq: 440}, Options{MonitorToken: tok, MonitorInterval: 50 * time.Millisecond})
+	ts.waitPCM(t, 10)
+	ts.clock.Step(t, time.Second, ts.batch())
+	l := ts.listen(t, "/all.mp3?token="+tok, map[string]string{"Authorization": "Bearer " + tok}, false)
+	l.waitBytes(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, wsURL(ts, "/monitor?token="+tok), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mon, err := c.Read(ctx)
+	c.CloseNow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := string(mon) + ts.logs.String()
+	for _, p := range []string{"/all.json", "/metrics"} {
+		resp, err := http.Get(ts.srv.URL + p + "?token=" + tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		seen += string(b)
+	}
+	if strings.Contains(seen, tok) {
+		t.Errorf("the token shows in /monitor, /all.json, /metrics or the logs")
 	}
 }
