@@ -81,7 +81,12 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 	} else {
 		s.nlisten.Add(1)
 	}
-	defer s.nlisten.Add(-1)
+	handedOff := false // to a goroutine of its own, which then counts it
+	defer func() {
+		if !handedOff {
+			s.nlisten.Add(-1)
+		}
+	}()
 	l := &listener{
 		addr:      s.ClientAddr(r),
 		agent:     r.UserAgent(),
@@ -123,7 +128,10 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 		// need. Then the connection is taken over (Hijack flushes the
 		// headers and frees the response's buffers), so that the stream
 		// is written with one writev per batch straight from the shared
-		// chunks and no per-listener buffer.
+		// chunks and no per-listener buffer, and the handler returns:
+		// net/http's goroutine for the connection ends, with its deep
+		// stack, its read buffer and the request, and a goroutine of our
+		// own, with a shallow stack, serves the listener.
 		h.Set("Transfer-Encoding", "identity")
 		w.WriteHeader(http.StatusOK)
 		conn, brw, err := http.NewResponseController(w).Hijack()
@@ -131,9 +139,9 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 			s.log.Debug("stream: cannot take the connection over; writing through net/http", "err", err)
 			sk = &responseSink{w: w, rc: http.NewResponseController(w)}
 		} else {
-			defer conn.Close()
 			if brw.Writer.Buffered() > 0 {
 				if err := brw.Flush(); err != nil {
+					conn.Close()
 					return
 				}
 			}
@@ -141,13 +149,30 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 			if tc, ok := conn.(*net.TCPConn); ok && s.opt.SendBuffer > 0 {
 				tc.SetWriteBuffer(s.opt.SendBuffer)
 			}
-			sk = &connSink{conn: conn}
+			handedOff = true
+			s.active.Add(1)
+			release := takeHold(r)
+			go func() {
+				defer s.active.Add(-1)
+				defer release()
+				defer s.nlisten.Add(-1)
+				defer conn.Close()
+				// Not the request's context: that ends with the handler.
+				// The stream ends on a failed write or the station's stop.
+				s.serveListener(context.Background(), l, &connSink{conn: conn}, pos, off)
+			}()
+			return
 		}
 	} else {
 		w.WriteHeader(http.StatusOK)
 		sk = &responseSink{w: w, rc: http.NewResponseController(w)}
 	}
+	s.serveListener(r.Context(), l, sk, pos, off)
+}
 
+// serveListener streams to l until it goes, counted meanwhile.
+func (s *Station) serveListener(ctx context.Context, l *listener, sk sink, pos int64, off int) {
+	o := l.output
 	o.nlisten.Add(1)
 	s.m.listeners.WithLabelValues(o.Name).Inc()
 	s.listeners.Store(l, struct{}{})
@@ -156,7 +181,7 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 		o.nlisten.Add(-1)
 		s.m.listeners.WithLabelValues(o.Name).Dec()
 	}()
-	reason := s.stream(r.Context(), l, sk, pos, off)
+	reason := s.stream(ctx, l, sk, pos, off)
 	s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
 	if reason == "slow" {
 		s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/url"
@@ -136,6 +137,25 @@ func LimitPerAddr(h http.Handler, n int) http.Handler {
 	}).wrap(h)
 }
 
+// A hold is a limiter's count for one request. A handler that hands the
+// connection on to a goroutine of its own takes the hold, and releases it
+// when the connection ends.
+type hold struct {
+	release func()
+	taken   bool
+}
+
+type holdKey struct{}
+
+// takeHold takes r's limiter count, if any, and returns its release.
+func takeHold(r *http.Request) func() {
+	if h, ok := r.Context().Value(holdKey{}).(*hold); ok && !h.taken {
+		h.taken = true
+		return h.release
+	}
+	return func() {}
+}
+
 type addrLimiter struct {
 	max  int
 	addr func(*http.Request) string
@@ -161,14 +181,18 @@ func (l *addrLimiter) wrap(h http.Handler) http.Handler {
 		}
 		l.n[host]++
 		l.mu.Unlock()
-		defer func() {
+		release := func() {
 			l.mu.Lock()
 			if l.n[host]--; l.n[host] == 0 {
 				delete(l.n, host)
 			}
 			l.mu.Unlock()
-		}()
-		h.ServeHTTP(w, r)
+		}
+		hd := &hold{release: release}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), holdKey{}, hd)))
+		if !hd.taken {
+			release()
+		}
 	})
 }
 

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/stream"
@@ -95,10 +96,10 @@ func runServer(addr string, batch int, backlog time.Duration) error {
 		NewEncoder: func(w io.Writer, kbps int) (stream.Encoder, error) {
 			return lame.NewEncoder(w, lame.Options{Bitrate: kbps})
 		},
-		MaxConnsPerAddr: -1, // every client is 127.0.0.1 here
-		BatchFrames:     batch,
-		Backlog:         backlog,
-		Logger:          slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Registry:    prometheus.NewRegistry(), // the client reads /metrics
+		BatchFrames: batch,
+		Backlog:     backlog,
+		Logger:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		return err
