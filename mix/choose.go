@@ -190,6 +190,7 @@ func StyleFor(a Action) (Style, bool) {
 		s = FilterOut(n, bar)
 	}
 	s.Reason = c.Reason
+	s.Phrases = &PairPhrases{Out: p.OutPhrases, In: p.InPhrases}
 	return s, true
 }
 

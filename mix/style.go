@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+
+	"github.com/foreverfm/forever/align"
 )
 
 // StyleKind names a way of mixing one track into the next, as DJs do it.
@@ -79,6 +81,15 @@ type Style struct {
 	Out    Deck      `json:"out"`
 	In     Deck      `json:"in"`
 	Reason string    `json:"reason,omitempty"`
+	// Phrases are the two tracks' phrase structures the plan read, when
+	// it read them (StyleFor does).
+	Phrases *PairPhrases `json:"phrases,omitempty"`
+}
+
+// PairPhrases are the phrase structures of a transition's two tracks.
+type PairPhrases struct {
+	Out align.Structure `json:"out"`
+	In  align.Structure `json:"in"`
 }
 
 // Closed is a fader's closed position in dB: far below hearing, and a
