@@ -152,14 +152,25 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 			handedOff = true
 			s.active.Add(1)
 			release := takeHold(r)
+			detach := s.attach(l)
+			end := func(reason string) {
+				detach(reason)
+				s.nlisten.Add(-1)
+				release()
+				s.active.Add(-1)
+			}
+			if s.handOff(l, conn, pos, off, end) {
+				return // the output's writers serve it (Linux)
+			}
 			go func() {
-				defer s.active.Add(-1)
-				defer release()
-				defer s.nlisten.Add(-1)
-				defer conn.Close()
 				// Not the request's context: that ends with the handler.
 				// The stream ends on a failed write or the station's stop.
-				s.serveListener(context.Background(), l, &connSink{conn: conn}, pos, off)
+				reason := s.stream(context.Background(), l, &connSink{conn: conn}, pos, off)
+				if tc, ok := conn.(*net.TCPConn); ok && reason == "slow" {
+					tc.SetLinger(0)
+				}
+				conn.Close()
+				end(reason)
 			}()
 			return
 		}
@@ -172,25 +183,34 @@ func (s *Station) serveMP3(w http.ResponseWriter, r *http.Request, o *output) {
 
 // serveListener streams to l until it goes, counted meanwhile.
 func (s *Station) serveListener(ctx context.Context, l *listener, sk sink, pos int64, off int) {
-	o := l.output
-	o.nlisten.Add(1)
-	s.m.listeners.WithLabelValues(o.Name).Inc()
-	s.listeners.Store(l, struct{}{})
-	defer func() {
-		s.listeners.Delete(l)
-		o.nlisten.Add(-1)
-		s.m.listeners.WithLabelValues(o.Name).Dec()
-	}()
+	detach := s.attach(l)
 	reason := s.stream(ctx, l, sk, pos, off)
-	s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
 	if reason == "slow" {
-		s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)
 		// Drop what the kernel still holds for it: a reset frees the
 		// socket's buffers now rather than after a slow drain.
 		if cs, ok := sk.(*connSink); ok {
 			if tc, ok := cs.conn.(*net.TCPConn); ok {
 				tc.SetLinger(0)
 			}
+		}
+	}
+	detach(reason)
+}
+
+// attach counts l among the listeners; the function it returns, called
+// once with the reason it went, counts it out.
+func (s *Station) attach(l *listener) func(reason string) {
+	o := l.output
+	o.nlisten.Add(1)
+	s.m.listeners.WithLabelValues(o.Name).Inc()
+	s.listeners.Store(l, struct{}{})
+	return func(reason string) {
+		s.listeners.Delete(l)
+		o.nlisten.Add(-1)
+		s.m.listeners.WithLabelValues(o.Name).Dec()
+		s.m.disconnects.WithLabelValues(o.Name, reason).Inc()
+		if reason == "slow" {
+			s.log.Info("stream: cut slow listener", "output", o.Name, "addr", l.addr, "agent", l.agent)
 		}
 	}
 }
@@ -225,32 +245,8 @@ func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, o
 				return "gone"
 			}
 		}
-		bufs = bufs[:0]
-		n := 0
-		for i, c := range chunks {
-			data := c.Data
-			if i == 0 {
-				data = data[off:]
-			}
-			n += len(data)
-			if !l.icy {
-				bufs = append(bufs, data)
-				continue
-			}
-			for len(data) >= untilMeta {
-				meta := icyNone
-				if &c.meta[0] != lastMetaPtr(lastMeta) {
-					meta, lastMeta = c.meta, c.meta
-				}
-				bufs = append(bufs, data[:untilMeta], meta)
-				data = data[untilMeta:]
-				untilMeta = s.opt.MetaInt
-			}
-			if len(data) > 0 {
-				bufs = append(bufs, data)
-				untilMeta -= len(data)
-			}
-		}
+		var n int
+		bufs, n = s.gather(bufs[:0], chunks, off, l.icy, &untilMeta, &lastMeta)
 		off = 0
 		if err := sk.write(bufs, s.opt.WriteTimeout); err != nil {
 			if errors.Is(err, errWriteTimeout) {
@@ -264,6 +260,39 @@ func (s *Station) stream(ctx context.Context, l *listener, sk sink, pos int64, o
 		l.pos.Store(pos)
 		clear(chunks) // let old chunks go
 	}
+}
+
+// gather appends to bufs the data of chunks from byte off of the first,
+// with ICY metadata blocks interleaved every MetaInt bytes when icy is
+// set (untilMeta and lastMeta carry the interleaving from call to call),
+// and returns the audio bytes it added. Nothing is copied.
+func (s *Station) gather(bufs net.Buffers, chunks []*Chunk, off int, icy bool, untilMeta *int, lastMeta *[]byte) (net.Buffers, int) {
+	n := 0
+	for i, c := range chunks {
+		data := c.Data
+		if i == 0 {
+			data = data[off:]
+		}
+		n += len(data)
+		if !icy {
+			bufs = append(bufs, data)
+			continue
+		}
+		for len(data) >= *untilMeta {
+			meta := icyNone
+			if &c.meta[0] != lastMetaPtr(*lastMeta) {
+				meta, *lastMeta = c.meta, c.meta
+			}
+			bufs = append(bufs, data[:*untilMeta], meta)
+			data = data[*untilMeta:]
+			*untilMeta = s.opt.MetaInt
+		}
+		if len(data) > 0 {
+			bufs = append(bufs, data)
+			*untilMeta -= len(data)
+		}
+	}
+	return bufs, n
 }
 
 func lastMetaPtr(b []byte) *byte {

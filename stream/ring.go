@@ -112,6 +112,14 @@ func (r *ring) burst(limit, maxChunks int) (pos int64, off int, frame int64, at 
 	return pos, off, frame, at
 }
 
+// wait reports the head, a channel closed at the next publish, and
+// whether the ring is closed.
+func (r *ring) wait() (head int64, wake <-chan struct{}, closed bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.head, r.wake, r.closed
+}
+
 func (r *ring) headIndex() int64 {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

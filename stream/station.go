@@ -255,6 +255,7 @@ type output struct {
 	failing bool         // the encoder's last Write failed
 	matched bool         // silent has the encoder's format
 	queued  atomic.Int64 // len(pending), for the monitor
+	writers writers      // serve hijacked listeners (Linux)
 	nlisten atomic.Int64
 }
 
