@@ -78,6 +78,9 @@ type Info struct {
 	Tracks    []Span  `json:"tracks"`
 	// Match describes the alignment of a Crossmatch.
 	Match *MatchInfo `json:"match,omitempty"`
+	// Reason says why a Mixer's Policy chose this transition (see
+	// Transition.Reason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Span is the part of a track an Action plays.
@@ -157,6 +160,7 @@ func (b *base) Info() Info                   { return b.info.seconds() }
 func (b *base) Err() error                   { return b.err }
 func (b *base) Len() int                     { return b.info.Frames }
 func (b *base) setStart(f int64)             { b.info.Start = f }
+func (b *base) setReason(r string)           { b.info.Reason = r }
 func (b *base) fail(err error)               { b.err = cmpErr(b.err, err) }
 func (b *base) MarshalJSON() ([]byte, error) { return json.Marshal(b.Info()) }
 

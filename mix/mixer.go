@@ -17,32 +17,15 @@ import (
 // Options configure a Mixer. The zero value uses the defaults, which are
 // Forever.fm's.
 type Options struct {
-	// Transition is the length of a Crossmatch; default 30 s.
+	// Transition is the wanted length of a transition; default 30 s.
 	Transition time.Duration
 	// FirstFadein is the fade-in of the first track; default 10 s.
 	FirstFadein time.Duration
-	// Crossfade is the length of the fallback crossfade; default 3 s.
-	Crossfade time.Duration
 	// FinalFadeout is the fade-out after the last track; default 6 s.
 	FinalFadeout time.Duration
-	// MinAlign is the shortest overlap worth a Crossmatch; default 3 s.
-	MinAlign time.Duration
-	// MinCandidates is the fewest entry points the alignment must have
-	// compared for a Crossmatch; default 4.
-	MinCandidates int
 	// Reserve is how many quanta of the incoming track must be left after
 	// a Crossmatch; default 2.
 	Reserve int
-	// MinScore is the lowest alignment score (see align.Match) worth a
-	// Crossmatch; default 0.25.
-	MinScore float64
-	// MaxStretch is the largest tempo change a Crossmatch may make, as a
-	// fraction: the ratio of the two tracks' tempos (after doubling the
-	// slower one where the octave calls for it) must be within 1 ±
-	// MaxStretch. Past that the glide is heard as stretching, and a DJ
-	// would crossfade instead. Default 0.15, about what a turntable's
-	// pitch fader allows; negative for no limit.
-	MaxStretch float64
 	// MinBody is the shortest a track may be between its end of fade-in
 	// and its start of fade-out; shorter tracks are skipped. Default 60 s.
 	MinBody time.Duration
@@ -60,13 +43,16 @@ type Options struct {
 	WithPitch bool
 	// Align weighs the alignment search.
 	Align *align.Options
+	// Policy decides each transition from the alignment the Mixer found;
+	// default DefaultPolicy{}.
+	Policy Policy
 	// Target is the loudness every track is brought to, in LUFS; default
 	// -14. MaxGain bounds the correction in both directions, in dB;
-	// default 12.
+	// default 12. See LoudnessGain.
 	Target  float64
 	MaxGain float64
-	// Logger receives a line per decision and per skipped track; default
-	// slog.Default().
+	// Logger receives a line per decision and per skipped track; nil
+	// logs nothing.
 	Logger *slog.Logger
 }
 
@@ -78,22 +64,11 @@ func (o Options) withDefaults() Options {
 	}
 	d(&o.Transition, 30*time.Second)
 	d(&o.FirstFadein, 10*time.Second)
-	d(&o.Crossfade, 3*time.Second)
 	d(&o.FinalFadeout, 6*time.Second)
-	d(&o.MinAlign, 3*time.Second)
 	d(&o.MinBody, 60*time.Second)
 	d(&o.Search, 2*o.Transition)
-	if o.MinCandidates <= 0 {
-		o.MinCandidates = 4
-	}
 	if o.Reserve <= 0 {
 		o.Reserve = 2
-	}
-	if o.MinScore == 0 {
-		o.MinScore = 0.25
-	}
-	if o.MaxStretch == 0 {
-		o.MaxStretch = 0.15
 	}
 	if o.Target == 0 {
 		o.Target = -14
@@ -101,8 +76,11 @@ func (o Options) withDefaults() Options {
 	if o.MaxGain <= 0 {
 		o.MaxGain = 12
 	}
+	if o.Policy == nil {
+		o.Policy = DefaultPolicy{}
+	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -150,12 +128,7 @@ func Tracks(ctx context.Context, ch <-chan *Track) iter.Seq[*Track] {
 
 // gain is the loudness correction of t in dB.
 func (m *Mixer) gain(t *Track) float64 {
-	l := t.Analysis.Loudness
-	if l >= 0 || math.IsNaN(l) {
-		// Not measured: a track at 0 LUFS does not exist.
-		return 0
-	}
-	return min(max(m.opt.Target-l, -m.opt.MaxGain), m.opt.MaxGain)
+	return LoudnessGain(t.Analysis, m.opt.Target, m.opt.MaxGain)
 }
 
 // usable reports why t cannot be mixed, or nil.
@@ -291,83 +264,76 @@ func (m *Mixer) bodyEnd(cur *Track, pos int) float64 {
 // nxt continues.
 func (m *Mixer) transition(cur *Track, pos int, to float64, nxt *Track) ([]Action, int) {
 	o := m.opt
-	a, b := cur.Analysis, nxt.Analysis
-	from := float64(pos) / audio.SampleRate
-	g1, g2 := m.gain(cur), m.gain(nxt)
-	match, err := align.Find(align.Request{
-		Out: a, In: b, From: from, To: to,
+	h := Handover{
+		Out: cur, In: nxt, From: pos, To: audio.FrameAt(to),
+		OutGain: m.gain(cur), InGain: m.gain(nxt), Rate: o.Rate, Transition: o.Transition,
+	}
+	h.Match, h.MatchErr = align.Find(align.Request{
+		Out: cur.Analysis, In: nxt.Analysis, From: float64(pos) / audio.SampleRate, To: to,
 		Duration: o.Transition.Seconds(), Search: o.Search.Seconds(),
 		Rate: o.Rate, WithPitch: o.WithPitch, Reserve: o.Reserve,
 	}, o.Align)
-	reason := ""
-	switch {
-	case err != nil:
-		reason = err.Error()
-	case match.Out[len(match.Out)-1].End()-match.Out[0].Start < o.MinAlign.Seconds():
-		reason = fmt.Sprintf("overlap of %.1fs", match.Out[len(match.Out)-1].End()-match.Out[0].Start)
-	case match.Candidates < o.MinCandidates:
-		reason = fmt.Sprintf("%d candidates", match.Candidates)
-	case match.Score < o.MinScore:
-		reason = fmt.Sprintf("score %.2f", match.Score)
-	case o.MaxStretch > 0 && math.Abs(math.Log(tempo(match.In)/tempo(match.Out))) > math.Log1p(o.MaxStretch):
-		reason = fmt.Sprintf("tempo %.1f to %.1f is too far to stretch", tempo(match.Out), tempo(match.In))
+	t := o.Policy.Plan(h)
+	x, resume, err := m.build(h, t)
+	if err != nil {
+		// The policy's choice cannot be built: fall back to the default
+		// crossfade, which always can.
+		o.Logger.Warn("mix: transition refused", "from", cur.label(), "to", nxt.label(), "kind", t.Kind, "err", err)
+		t = DefaultPolicy{}.Fallback(h)
+		t.Reason = fmt.Sprintf("%s refused: %v", t.Kind, err)
+		x, resume, _ = m.build(h, t)
 	}
-	if reason == "" {
-		x, err := Crossmatch(cur, match.Out, nxt, match.In, g1, g2)
-		if err != nil {
-			reason = err.Error()
-		} else {
-			x.(*crossmatch).setMatch(&MatchInfo{
-				Quanta: len(match.Out), Rate: o.Rate.String(),
-				OutDoubled: match.OutDoubled, InDoubled: match.InDoubled,
-				Score: match.Score, Distance: match.Distance, Downbeat: match.Downbeat,
-				Phrase: match.Phrase, Candidates: match.Candidates,
-				TempoFrom: tempo(match.Out), TempoTo: tempo(match.In),
-			})
-			start := audio.FrameAt(match.Out[0].Start)
-			npos := audio.FrameAt(match.In[len(match.In)-1].End())
-			o.Logger.Info("mix: crossmatch", "from", cur.label(), "to", nxt.label(),
-				"at", fmt.Sprintf("%.2fs", match.Out[0].Start), "enter", fmt.Sprintf("%.2fs", match.In[0].Start),
-				"quanta", len(match.Out), "score", fmt.Sprintf("%.2f", match.Score), "downbeat", match.Downbeat)
-			return []Action{Playback(cur, pos, start-pos, g1), x}, npos
-		}
-	}
-
-	// Fallback: a short crossfade from the end of cur's body into nxt's
-	// first beat after its fade-in, both at their gains.
-	n := seconds(o.Crossfade)
-	end := max(audio.FrameAt(to), pos)
-	start := max(end-n, pos)
-	if q := o.Rate.Quanta(a); len(q) > 0 {
-		// Start on the beat nearest to where the crossfade should.
-		i := align.At(q, float64(start)/audio.SampleRate)
-		if s := audio.FrameAt(q[i].Start); s >= pos && s+n <= audio.FrameAt(a.StartOfFadeOut)+n {
-			start = s
-		}
-	}
-	entry := audio.FrameAt(b.EndOfFadeIn)
-	if q := o.Rate.Quanta(b); len(q) > 0 {
-		i, _ := align.Central(b, q)
-		if i < len(q) {
-			entry = audio.FrameAt(q[i].Start)
-		}
-	}
-	o.Logger.Info("mix: crossfade", "from", cur.label(), "to", nxt.label(),
-		"at", fmt.Sprintf("%.2fs", float64(start)/audio.SampleRate), "reason", reason)
-	return []Action{
-		Playback(cur, pos, start-pos, g1),
-		Crossfade(cur, start, nxt, entry, n, g1, g2),
-	}, entry + n
+	o.Logger.Info("mix: transition", "kind", x.Info().Kind, "from", cur.label(), "to", nxt.label(),
+		"at", fmt.Sprintf("%.2fs", float64(t.Start)/audio.SampleRate), "reason", t.Reason)
+	return []Action{Playback(cur, pos, t.Start-pos, h.OutGain), x}, resume
 }
 
-// tempo reports the rate of quanta q per minute: the tempo a listener hears
-// the transition start or end at, twice the track's own for a doubled one.
-func tempo(q []analysis.Quantum) float64 {
-	d := align.MeanDuration(q)
-	if d <= 0 {
-		return 0
+// build makes the action of transition t and reports where the incoming
+// track continues after it.
+func (m *Mixer) build(h Handover, t Transition) (Action, int, error) {
+	if t.Start < h.From {
+		return nil, 0, fmt.Errorf("starts at frame %d, before %d", t.Start, h.From)
 	}
-	return 60 / d
+	if t.Action != nil {
+		if t.Resume < 0 {
+			return nil, 0, fmt.Errorf("resumes at frame %d", t.Resume)
+		}
+		return withReason(t.Action, t.Reason), t.Resume, nil
+	}
+	switch t.Kind {
+	case KindCrossmatch:
+		mt := t.Match
+		if len(mt.Out) == 0 || audio.FrameAt(mt.Out[0].Start) != t.Start {
+			return nil, 0, fmt.Errorf("crossmatch does not start at frame %d", t.Start)
+		}
+		x, err := Crossmatch(h.Out, mt.Out, h.In, mt.In, h.OutGain, h.InGain)
+		if err != nil {
+			return nil, 0, err
+		}
+		c := x.(*crossmatch)
+		c.info.Match = matchInfo(mt, h.Rate)
+		c.info.Reason = t.Reason
+		return c, audio.FrameAt(mt.In[len(mt.In)-1].End()), nil
+	case KindCrossfade:
+		if t.Frames <= 0 || t.Entry < 0 {
+			return nil, 0, fmt.Errorf("crossfade of %d frames into frame %d", t.Frames, t.Entry)
+		}
+		x := Crossfade(h.Out, t.Start, h.In, t.Entry, t.Frames, h.OutGain, h.InGain)
+		x.(*crossfade).info.Reason = t.Reason
+		return x, t.Entry + t.Frames, nil
+	}
+	return nil, 0, fmt.Errorf("a %q transition without an Action", t.Kind)
+}
+
+// matchInfo describes match m on quanta at rate r.
+func matchInfo(m align.Match, r align.Rate) *MatchInfo {
+	return &MatchInfo{
+		Quanta: len(m.Out), Rate: r.String(),
+		OutDoubled: m.OutDoubled, InDoubled: m.InDoubled,
+		Score: m.Score, Distance: m.Distance, Downbeat: m.Downbeat,
+		Phrase: m.Phrase, Candidates: m.Candidates,
+		TempoFrom: QuantumTempo(m.Out), TempoTo: QuantumTempo(m.In),
+	}
 }
 
 // validate rejects analyses the mixer cannot trust: they come from caches

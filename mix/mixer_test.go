@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/foreverfm/forever/align"
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/audio"
 )
@@ -168,13 +169,13 @@ func TestMixerFallsBackToCrossfade(t *testing.T) {
 		{KindPlayback, audio.FrameAt(110) - safeD, []wantSpan{{"D", safeD, audio.FrameAt(110) - safeD, 0}}},
 		{KindFadeout, 6 * 44100, []wantSpan{{"D", audio.FrameAt(110), 6 * 44100, 0}}},
 	})
-	if !strings.Contains(logs, "crossfade") || !strings.Contains(logs, "no room") {
-		t.Errorf("fallback not logged with its reason: %s", logs)
+	if r := acts[3].Info().Reason; !strings.Contains(r, "no room") || !strings.Contains(logs, r) {
+		t.Errorf("fallback's reason %q not in its Info and the log: %s", r, logs)
 	}
 	// A score threshold nothing reaches also falls back.
-	acts, logs = plan(t, Options{MinScore: 0.99}, a, specB.track(false))
-	if len(acts) != 7 || acts[3].Info().Kind != KindCrossfade || !strings.Contains(logs, "score") {
-		t.Errorf("MinScore 0.99: %s, logs %s", acts[3].Info().Kind, logs)
+	acts, _ = plan(t, Options{Policy: DefaultPolicy{MinScore: 0.99}}, a, specB.track(false))
+	if len(acts) != 7 || acts[3].Info().Kind != KindCrossfade || !strings.Contains(acts[3].Info().Reason, "score") {
+		t.Errorf("MinScore 0.99: %s, reason %q", acts[3].Info().Kind, acts[3].Info().Reason)
 	}
 }
 
@@ -248,20 +249,102 @@ func TestMixerCrossfadesPastMaxStretch(t *testing.T) {
 	far := specC
 	far.bpm = 84 // doubled, 168 against B's 126: a third faster
 	b, c := specB.track(false), far.track(false)
-	acts, logs := plan(t, Options{}, b, c)
+	acts, _ := plan(t, Options{}, b, c)
 	var kinds []Kind
+	reason := ""
 	for _, a := range acts {
 		kinds = append(kinds, a.Info().Kind)
+		reason += a.Info().Reason
 	}
 	if slices.Contains(kinds, KindCrossmatch) || !slices.Contains(kinds, KindCrossfade) {
 		t.Fatalf("actions %v: want a crossfade and no crossmatch", kinds)
 	}
-	if !strings.Contains(logs, "too far to stretch") {
-		t.Errorf("the log does not say why: %s", logs)
+	if !strings.Contains(reason, "too far to stretch") {
+		t.Errorf("the Info does not say why: %q", reason)
 	}
 	// With the limit lifted, the same pair is crossmatched.
-	acts, _ = plan(t, Options{MaxStretch: -1}, specB.track(false), far.track(false))
+	acts, _ = plan(t, Options{Policy: DefaultPolicy{MaxStretch: -1}}, specB.track(false), far.track(false))
 	if len(acts) < 4 || acts[3].Info().Kind != KindCrossmatch {
 		t.Errorf("without MaxStretch: no crossmatch")
+	}
+}
+
+// userCut is an action of a user's own: a hard cut of n frames of silence.
+type userCut struct{ n, pos int }
+
+func (u *userCut) Len() int { return u.n }
+func (u *userCut) Render(dst []float32) int {
+	n := min(len(dst)/2, u.n-u.pos)
+	clear(dst[:2*n])
+	u.pos += n
+	return n
+}
+func (u *userCut) Info() Info { return Info{Kind: "cut", Frames: u.n} }
+func (u *userCut) Err() error { return nil }
+
+// A Policy of one's own decides every pair; its actions are placed and
+// described like the built-in ones, and what it cannot build falls back.
+func TestMixerPolicy(t *testing.T) {
+	a, b := specA.track(false), specB.track(false)
+	var seen []Handover
+	cut := PolicyFunc(func(h Handover) Transition {
+		seen = append(seen, h)
+		return Transition{Kind: "cut", Start: h.To - 44100, Action: &userCut{n: 22050}, Resume: 5 * 44100, Reason: "a cut on request"}
+	})
+	acts, _ := plan(t, Options{Policy: cut}, a, b)
+	if len(seen) != 1 || seen[0].MatchErr != nil || seen[0].Match.Score <= 0 || seen[0].OutGain != 6 || seen[0].InGain != -3 {
+		t.Fatalf("handovers %+v", seen)
+	}
+	i := slices.IndexFunc(acts, func(a Action) bool { return a.Info().Kind == "cut" })
+	if i < 1 {
+		t.Fatalf("no cut among %d actions", len(acts))
+	}
+	info := acts[i].Info()
+	prev := acts[i-1].Info()
+	if info.Reason != "a cut on request" || info.Start != prev.Start+int64(prev.Frames) ||
+		prev.Tracks[0].StartFrame+prev.Tracks[0].Frames != seen[0].To-44100 ||
+		acts[i+1].Info().Tracks[0].StartFrame != 5*44100 {
+		t.Errorf("cut %+v after %+v", info, prev)
+	}
+	js, _ := json.Marshal(acts[i])
+	if !strings.Contains(string(js), `"reason":"a cut on request"`) {
+		t.Errorf("plan JSON %s", js)
+	}
+
+	// A transition that starts before the unplanned part is refused and
+	// replaced by the default crossfade, saying so.
+	early := PolicyFunc(func(h Handover) Transition { return Transition{Kind: KindCrossfade, Start: h.From - 1, Frames: 10} })
+	acts, _ = plan(t, Options{Policy: early}, a, b)
+	if x := acts[3].Info(); x.Kind != KindCrossfade || !strings.Contains(x.Reason, "refused") {
+		t.Errorf("early transition: %s %q", x.Kind, x.Reason)
+	}
+}
+
+// The acceptance rules apply to a hand-built match as the Mixer applies
+// them: the default policy accepts A into B and its limit refuses a glide
+// of a third.
+func TestCheck(t *testing.T) {
+	a, b := specA.track(false), specB.track(false)
+	m, err := align.Find(align.Request{Out: a.Analysis, In: b.Analysis, From: 100, Duration: 30}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (DefaultPolicy{}).Check(m); err != nil {
+		t.Errorf("A into B refused: %v", err)
+	}
+	if err := CheckScore(m, 0.99); err == nil {
+		t.Errorf("score %.2f passes 0.99", m.Score)
+	}
+	if err := CheckStretch(m, 0.01); err == nil || !strings.Contains(err.Error(), "too far") {
+		t.Errorf("120 to 126 BPM within 1%%: %v", err)
+	}
+	if err := CheckStretch(m, -1); err != nil {
+		t.Errorf("no limit: %v", err)
+	}
+	if g := LoudnessGain(a.Analysis, -14, 12); g != 6 {
+		t.Errorf("gain of A %.1f, want 6", g)
+	}
+	if g := LoudnessGain(&analysis.Analysis{Loudness: -40}, -14, 12); g != 12 {
+		t.Errorf("gain bounded to %.1f, want 12", g)
 	}
 }

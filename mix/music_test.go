@@ -115,7 +115,7 @@ func TestMusicCrossmatchBeats(t *testing.T) {
 	// The analysis hears 88.5 and 130 BPM, a glide past MaxStretch that
 	// the mixer would crossfade; this test measures how well a crossmatch
 	// keeps the beats together, so it forces one.
-	m := New(Options{Logger: slog.New(slog.DiscardHandler), MaxStretch: -1})
+	m := New(Options{Logger: slog.New(slog.DiscardHandler), Policy: DefaultPolicy{MaxStretch: -1}})
 	acts, _ := m.transition(a, audio.FrameAt(20), a.Analysis.StartOfFadeOut, b)
 	x, ok := acts[1].(*crossmatch)
 	if !ok {

@@ -25,7 +25,7 @@ type PlayerOptions struct {
 	// Prefetch is how many actions are planned ahead of the one playing;
 	// default 2.
 	Prefetch int
-	// Logger receives rendering problems; default slog.Default().
+	// Logger receives rendering problems; nil logs nothing.
 	Logger *slog.Logger
 }
 
@@ -55,7 +55,7 @@ func NewPlayer(ctx context.Context, actions iter.Seq[Action], o PlayerOptions) *
 		o.Prefetch = 2
 	}
 	if o.Logger == nil {
-		o.Logger = slog.Default()
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	p := &Player{

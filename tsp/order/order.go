@@ -77,7 +77,7 @@ type Generator struct {
 	// set, solves are bounded by DefaultSolveTime.
 	Solver tsp.Options
 	// Logger receives "Solving TSP on N tracks..." and "Solved TSP in X
-	// ms." (nil: slog.Default()).
+	// ms." (nil: nothing is logged).
 	Logger *slog.Logger
 	// OnSolve, when set, is called after each solve with the number of
 	// tracks and the time taken, e.g. to feed a metrics histogram. It is
@@ -383,7 +383,7 @@ func (g *Generator) solve(ctx context.Context, job *solveJob) ([]Track, error) {
 	nodes := job.nodes
 	log := g.Logger
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	log.Info(fmt.Sprintf("Solving TSP on %d tracks...", len(nodes)))
 	began := time.Now()
