@@ -48,6 +48,7 @@ import (
 
 	"github.com/foreverfm/forever/audio/lame"
 	"github.com/foreverfm/forever/stream"
+	"github.com/foreverfm/forever/stream/icecast"
 	"github.com/foreverfm/forever/stream/mp3frame"
 )
 
@@ -61,11 +62,13 @@ func main() {
 		serve   = flag.String("serve", "", "internal: serve a station on this address")
 		batch   = flag.Int("batch", 0, "frames per write (server started here); 0 = the stream default")
 		backlog = flag.Duration("backlog", 0, "listener backlog before a cut (server started here); 0 = default")
+		ice     = flag.Bool("icecast", false, "also run a real icecast2 fed by the station and the same listeners against it; print ratios")
+		push    = flag.String("icecast-push", "", "internal: publish the station to this Icecast mount")
 	)
 	flag.Parse()
 	raiseFileLimit()
 	if *serve != "" {
-		if err := runServer(*serve, *batch, *backlog); err != nil {
+		if err := runServer(*serve, *batch, *backlog, *push); err != nil {
 			fmt.Fprintln(os.Stderr, "loadtest server:", err)
 			os.Exit(1)
 		}
@@ -73,7 +76,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *ns, *slow, *pace, *dur, *rawURL, *batch, *backlog); err != nil {
+	if err := run(ctx, *ns, *slow, *pace, *dur, *rawURL, *batch, *backlog, *ice); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -89,7 +92,7 @@ func raiseFileLimit() {
 	}
 }
 
-func runServer(addr string, batch int, backlog time.Duration) error {
+func runServer(addr string, batch int, backlog time.Duration, push string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := stream.New(&tone{}, stream.Options{
@@ -110,6 +113,15 @@ func runServer(addr string, batch int, backlog time.Duration) error {
 	}
 	fmt.Println("ADDR", ln.Addr())
 	go st.Run(ctx)
+	if push != "" {
+		sub, err := st.Subscribe("all")
+		if err != nil {
+			return err
+		}
+		src := &icecast.Source{URL: push, Password: "loadtest", Bitrate: 128, MinBackoff: 100 * time.Millisecond,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+		go src.Run(ctx, sub)
+	}
 	srv := stream.NewServer(addr, st.Handler())
 	go func() { <-ctx.Done(); srv.Close() }()
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
@@ -130,14 +142,33 @@ func (t *tone) Read(dst []float32) (int, error) {
 	return len(dst) &^ 1, nil
 }
 
-func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Duration, rawURL string, batch int, backlog time.Duration) error {
+func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Duration, rawURL string, batch int, backlog time.Duration, withIcecast bool) error {
 	var pid int
+	var ice *icecastServer
+	if withIcecast {
+		if rawURL != "" {
+			return fmt.Errorf("-icecast needs the server started here, not -url")
+		}
+		most := 0
+		for _, f := range strings.Split(ns, ",") {
+			n, _ := strconv.Atoi(strings.TrimSpace(f))
+			most = max(most, n)
+		}
+		var err error
+		if ice, err = startIcecast(most + nslow + 100); err != nil {
+			return err
+		}
+		defer ice.stop()
+	}
 	if rawURL == "" {
 		self, err := os.Executable()
 		if err != nil {
 			return err
 		}
 		args := []string{"-serve", "127.0.0.1:0", "-batch", strconv.Itoa(batch), "-backlog", backlog.String()}
+		if ice != nil {
+			args = append(args, "-icecast-push", ice.mountURL())
+		}
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
@@ -169,6 +200,19 @@ func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Durat
 	time.Sleep(2 * time.Second) // let the server fill its burst
 	base := procStats(pid)
 	fmt.Printf("# server baseline RSS %.1f MiB\n", float64(base.rss)/(1<<20))
+	var iceURL *url.URL
+	var iceBase stats
+	var iceRows []string
+	if ice != nil {
+		if err := waitMount(ctx, ice.mountURL()); err != nil {
+			return err
+		}
+		iceURL, _ = url.Parse(ice.mountURL())
+		time.Sleep(2 * time.Second) // Icecast's burst fills too
+		iceBase = procStats(ice.pid())
+		fmt.Printf("# icecast2 on %s, fed by the station; baseline RSS %.1f MiB\n", ice.addr, float64(iceBase.rss)/(1<<20))
+		defer func() { printIcecastTable(iceRows) }()
+	}
 	fmt.Println("| N | server CPU % | client CPU % | load avg | server RSS MiB | RSS/listener KiB | server lag max ms | client spread p50 ms | client spread max ms | frames short | fast cut | slow cut | holds |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, f := range strings.Split(ns, ",") {
@@ -187,6 +231,13 @@ func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Durat
 			return nil
 		}
 		time.Sleep(3 * time.Second) // let the server settle between runs
+		if ice != nil {
+			served := n - r.fastCut - r.failed
+			ir := measureServed(ctx, iceURL, ice.pid(), n, dur, iceBase)
+			iceRows = append(iceRows, fmt.Sprintf("| %d | %d | %d | %.1f | %.1f | %.2f | %.1f | %.1f | %.2f |\n",
+				n, served, ir.served, r.cpu, ir.cpu, r.cpu/ir.cpu, r.perListener/1024, ir.perListener/1024, r.perListener/ir.perListener))
+			time.Sleep(3 * time.Second)
+		}
 	}
 	return nil
 }
@@ -197,8 +248,9 @@ func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Durat
 type client struct {
 	first  int64 // X-Stream-Frame
 	frames atomic.Int64
-	bad    atomic.Bool // bytes that are not frames
-	cut    atomic.Bool // the server closed the connection
+	bytes  atomic.Int64 // read, framed or not
+	bad    atomic.Bool  // bytes that are not frames
+	cut    atomic.Bool  // the server closed the connection
 }
 
 func (c *client) pos() int64 { return c.first + c.frames.Load() }
@@ -369,6 +421,7 @@ func listen(conn net.Conn, br *bufio.Reader, c *client, rate float64) {
 	for {
 		conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 		n, err := br.Read(buf)
+		c.bytes.Add(int64(n))
 		b := buf[:n]
 		for len(b) > 0 && !c.bad.Load() {
 			if skip > 0 {
