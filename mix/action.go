@@ -159,7 +159,7 @@ type base struct {
 func (b *base) Info() Info                   { return b.info.seconds() }
 func (b *base) Err() error                   { return b.err }
 func (b *base) Len() int                     { return b.info.Frames }
-func (b *base) setStart(f int64)             { b.info.Start = f }
+func (b *base) SetStart(f int64)             { b.info.Start = f }
 func (b *base) setReason(r string)           { b.info.Reason = r }
 func (b *base) fail(err error)               { b.err = cmpErr(b.err, err) }
 func (b *base) MarshalJSON() ([]byte, error) { return json.Marshal(b.Info()) }
@@ -171,20 +171,35 @@ func cmpErr(old, new error) error {
 	return new
 }
 
-// starter is implemented by this package's actions, whose output start a
-// Mixer or Sequence sets.
-type starter interface{ setStart(int64) }
+// A Placer is an Action that reports its place in the output in Info: a
+// Mixer, a Sequence or an Overlay calls SetStart with the action's first
+// frame in their output before rendering. An action that is not a Placer
+// is placed all the same: they wrap it so that the Info they show carries
+// the start.
+type Placer interface{ SetStart(frame int64) }
 
 // A Curve maps a position x in [0, 1] across a fade to a gain in [0, 1].
 type Curve func(x float64) float64
 
-// The fade curves. Equal-power curves keep the summed power of two
-// uncorrelated tracks constant across a crossfade.
-var (
-	Flat          Curve = func(float64) float64 { return 1 }
-	EqualPowerIn  Curve = func(x float64) float64 { return math.Sin(math.Pi / 2 * clamp01(x)) }
-	EqualPowerOut Curve = func(x float64) float64 { return math.Cos(math.Pi / 2 * clamp01(x)) }
-)
+// The fade curves, declared as functions so that nothing can change them.
+// Equal-power curves keep the summed power of two uncorrelated tracks
+// constant across a crossfade; Linear ones keep the summed amplitude of
+// two identical ones.
+
+// Flat is 1 throughout.
+func Flat(float64) float64 { return 1 }
+
+// EqualPowerIn rises from 0 to 1 as sin(πx/2).
+func EqualPowerIn(x float64) float64 { return math.Sin(math.Pi / 2 * clamp01(x)) }
+
+// EqualPowerOut falls from 1 to 0 as cos(πx/2).
+func EqualPowerOut(x float64) float64 { return math.Cos(math.Pi / 2 * clamp01(x)) }
+
+// LinearIn rises from 0 to 1 in a straight line.
+func LinearIn(x float64) float64 { return clamp01(x) }
+
+// LinearOut falls from 1 to 0 in a straight line.
+func LinearOut(x float64) float64 { return 1 - clamp01(x) }
 
 func clamp01(x float64) float64 { return min(max(x, 0), 1) }
 

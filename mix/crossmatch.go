@@ -76,15 +76,9 @@ func Crossmatch(out *Track, outQ []analysis.Quantum, in *Track, inQ []analysis.Q
 	c.info = Info{Kind: KindCrossmatch, Frames: n, Tracks: []Span{
 		span(out, a[0], a[k]-a[0], outGainDB, "out"),
 		span(in, b[0], b[k]-b[0], inGainDB, "in"),
-	}}
+	}, Match: &MatchInfo{Quanta: k, TempoFrom: QuantumTempo(outQ), TempoTo: QuantumTempo(inQ)}}
 	return c, nil
 }
-
-// Grid reports the output frames, relative to the action's start, at which
-// each pair of quanta starts, followed by the end.
-func (c *crossmatch) Grid() []int { return c.grid }
-
-func (c *crossmatch) setMatch(m *MatchInfo) { c.info.Match = m }
 
 func (c *crossmatch) prepare() {
 	c.ready = true

@@ -352,7 +352,7 @@ func renderActions(t *testing.T, acts []Action) ([]float32, int) {
 	out := make([]float32, 2*total)
 	for at := 0; at < total; {
 		n, err := p.Read(out[2*at : 2*min(at+audio.SampleRate, total)])
-		at += n / 2
+		at += n
 		if err != nil || n == 0 {
 			break
 		}

@@ -332,9 +332,9 @@ func (f *filtered) MarshalJSON() ([]byte, error) {
 	}{f.a.Info(), f.ch.bands})
 }
 
-func (f *filtered) setStart(s int64) {
-	if st, ok := f.a.(starter); ok {
-		st.setStart(s)
+func (f *filtered) SetStart(s int64) {
+	if st, ok := f.a.(Placer); ok {
+		st.SetStart(s)
 	}
 }
 

@@ -21,9 +21,14 @@ type Layer struct {
 	Beats []int
 }
 
-// Layers returns the parts of an action of this package, one per track, or
-// nil for other actions and sequences. The action itself is not consumed.
+// Layers returns the parts of an action, one per track: those of this
+// package's actions and their compositions, or what a Layered action of
+// one's own reports; nil for other actions. The action itself is not
+// consumed.
 func Layers(a Action) []Layer {
+	if l, ok := a.(Layered); ok {
+		return l.Layers()
+	}
 	info := a.Info()
 	gainFn := func(e envelope) func(int) float64 {
 		return func(f int) float64 { return e.gain * e.curve(float64(f)/float64(e.n)) }

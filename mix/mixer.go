@@ -168,9 +168,8 @@ func (m *Mixer) Actions(ctx context.Context, tracks iter.Seq[*Track]) iter.Seq[A
 			if a.Len() <= 0 {
 				return true
 			}
-			if s, ok := a.(starter); ok {
-				s.setStart(out)
-			}
+			a = place(a)
+			a.(Placer).SetStart(out)
 			out += int64(a.Len())
 			return yield(a)
 		}

@@ -112,8 +112,8 @@ func (p *Player) next() (a Action, ok bool, err error) {
 	}
 }
 
-// Read fills dst, interleaved stereo of even length, with the next samples
-// of the mix and returns how many samples it wrote. It returns io.EOF after
+// Read fills dst, interleaved stereo of even length, with the next frames
+// of the mix and returns how many frames it wrote, as Action.Render does. It returns io.EOF after
 // the last action has played out of the limiter, or the context's error
 // when it is done.
 func (p *Player) Read(dst []float32) (int, error) {
@@ -140,7 +140,7 @@ func (p *Player) Read(dst []float32) (int, error) {
 			switch {
 			case err != nil:
 				p.lim.Process(dst[:2*n])
-				return 2 * n, err
+				return n, err
 			case !ok:
 				p.ended = true
 				continue
@@ -175,5 +175,5 @@ func (p *Player) Read(dst []float32) (int, error) {
 	if n == 0 && p.ended {
 		return 0, io.EOF
 	}
-	return 2 * n, nil
+	return n, nil
 }

@@ -285,10 +285,10 @@ func (p *placed) Info() Info {
 	return i
 }
 
-func (p *placed) setStart(f int64) {
+func (p *placed) SetStart(f int64) {
 	p.start = f
-	if s, ok := p.Action.(starter); ok {
-		s.setStart(f)
+	if s, ok := p.Action.(Placer); ok {
+		s.SetStart(f)
 	}
 }
 

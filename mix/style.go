@@ -296,9 +296,9 @@ func (s *styled) Len() int   { return s.inner.Len() }
 func (s *styled) Info() Info { return s.inner.Info() }
 func (s *styled) Err() error { return s.inner.Err() }
 
-func (s *styled) setStart(f int64) {
-	if st, ok := s.inner.(starter); ok {
-		st.setStart(f)
+func (s *styled) SetStart(f int64) {
+	if st, ok := s.inner.(Placer); ok {
+		st.SetStart(f)
 	}
 }
 

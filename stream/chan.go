@@ -23,7 +23,12 @@ func (c *chanReader) Read(dst []float32) (int, error) {
 		}
 		c.rest = b
 	}
-	n := copy(dst, c.rest)
+	n := copy(dst[:len(dst)&^1], c.rest[:len(c.rest)&^1])
+	if n == 0 {
+		// A block of one sample has no frame.
+		c.rest = nil
+		return 0, nil
+	}
 	c.rest = c.rest[n:]
-	return n, nil
+	return n / 2, nil
 }

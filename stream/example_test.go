@@ -12,7 +12,7 @@ import (
 // tone stands in for the mixer: any PCMReader will do.
 type tone struct{}
 
-func (tone) Read(dst []float32) (int, error) { clear(dst); return len(dst), nil }
+func (tone) Read(dst []float32) (int, error) { clear(dst); return len(dst) / 2, nil }
 
 func Example() {
 	newLAME := func(w io.Writer, kbps int) (stream.Encoder, error) {

@@ -37,7 +37,7 @@ func (s *sine) Read(dst []float32) (int, error) {
 		dst[i], dst[i+1] = v, v
 		s.n++
 	}
-	return len(dst) &^ 1, nil
+	return len(dst) / 2, nil
 }
 
 // feed is a PCM source that has only what the test gives it; Read blocks

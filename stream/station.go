@@ -26,8 +26,8 @@ const FrameSamples = 1152
 const FrameDuration = time.Duration(FrameSamples * int64(time.Second) / SampleRate)
 
 // A PCMReader is the station's audio source: Read fills dst with
-// interleaved stereo float32 samples at 44.1 kHz and reports how many it
-// wrote. Read may block, for instance while the mixer renders; the station
+// interleaved stereo float32 samples at 44.1 kHz and reports how many
+// frames (pairs of samples) it wrote, as mix.Player.Read does. Read may block, for instance while the mixer renders; the station
 // reads ahead on its own goroutine so a slow Read never stalls listeners.
 // io.EOF means the source has ended for good; the station then sends
 // silence. Other errors are logged and Read is retried.
@@ -440,7 +440,7 @@ func (s *Station) readLoop(ctx context.Context) {
 		n, empty := 0, 0
 		for n < len(buf) {
 			k, err := s.src.Read(buf[n:])
-			n += max(k, 0)
+			n += 2 * max(k, 0)
 			if err == nil {
 				backoff = 100 * time.Millisecond
 				if k > 0 {

@@ -139,7 +139,7 @@ func (t *tone) Read(dst []float32) (int, error) {
 		dst[i], dst[i+1] = v, v
 		t.n++
 	}
-	return len(dst) &^ 1, nil
+	return len(dst) / 2, nil
 }
 
 func run(ctx context.Context, ns string, nslow int, pace float64, dur time.Duration, rawURL string, batch int, backlog time.Duration, withIcecast bool) error {

@@ -290,10 +290,10 @@ func renderMix(ctx context.Context, path, ext string, bitrate int, actions []mix
 	began := time.Now()
 	for {
 		n, rerr := p.Read(buf)
-		if werr := write(buf[:n]); werr != nil {
+		if werr := write(buf[:2*n]); werr != nil {
 			return fmt.Errorf("%s: %w", path, werr)
 		}
-		rendered += int64(n / 2)
+		rendered += int64(n)
 		if tty || rendered%(60*audio.SampleRate) < audio.SampleRate || rerr != nil {
 			fmt.Fprintf(progress, "%srendering %s / %s%s", cr, fmtTime(rendered), fmtTime(total), nl)
 		}

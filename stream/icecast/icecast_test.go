@@ -34,7 +34,7 @@ func (s *sine) Read(dst []float32) (int, error) {
 		dst[i], dst[i+1] = v, v
 		s.n++
 	}
-	return len(dst) &^ 1, nil
+	return len(dst) / 2, nil
 }
 
 // icecastServer runs a real icecast2 on a loopback port until the test ends.
