@@ -70,6 +70,8 @@ type Catalog struct {
 
 	mu        sync.Mutex
 	inited    bool
+	src       Source
+	memo      *FolderMemo // the Folder source's, when it is one
 	listed    map[string]Track
 	order     []string // listing order
 	entries   map[string]*catEntry
@@ -215,6 +217,9 @@ type CatalogState struct {
 	// MemoryInUse is the estimated memory of the running analyses.
 	MemoryInUse int64     `json:"memory_in_use"`
 	Failures    []Failure `json:"failures,omitempty"`
+	// Skipped names the entries a Folder source left out of its latest
+	// listing, by path, with the reason.
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 func (c *Catalog) init() {
@@ -224,6 +229,23 @@ func (c *Catalog) init() {
 		return
 	}
 	c.inited = true
+	c.src = c.Source
+	// A Folder relisted with a memo costs a stat per unchanged file and
+	// names each skipped entry once.
+	switch f := c.Source.(type) {
+	case Folder:
+		if f.Memo == nil {
+			f.Memo = &FolderMemo{}
+		}
+		c.src, c.memo = f, f.Memo
+	case *Folder:
+		if f.Memo == nil {
+			g := *f
+			g.Memo = &FolderMemo{}
+			f = &g
+		}
+		c.src, c.memo = f, f.Memo
+	}
 	c.listed = map[string]Track{}
 	c.entries = map[string]*catEntry{}
 	c.queued = map[string]bool{}
@@ -332,7 +354,7 @@ func statOf(t Track) string {
 
 func (c *Catalog) watchDirs(list []Track) []string {
 	dirs := slices.Clone(c.Watch)
-	switch f := c.Source.(type) {
+	switch f := c.src.(type) {
 	case Folder:
 		dirs = append(dirs, f.Dir)
 	case *Folder:
@@ -351,7 +373,7 @@ func (c *Catalog) watchDirs(list []Track) []string {
 
 func (c *Catalog) scan(ctx context.Context, w *fsnotify.Watcher) {
 	start := time.Now()
-	list, err := c.Source.Tracks(ctx)
+	list, err := c.src.Tracks(ctx)
 	if ctx.Err() != nil {
 		return
 	}
@@ -754,6 +776,9 @@ func (c *Catalog) State() CatalogState {
 		Listed: len(c.entries), Pending: len(c.queue), Analysing: c.running, Analysed: c.analysed,
 		Scans: c.scans, LastScan: c.lastScan, ScanTook: c.scanTook.Seconds(), ListError: c.listErr,
 		MemoryInUse: c.used,
+	}
+	if c.memo != nil {
+		s.Skipped = c.memo.Skipped()
 	}
 	for _, e := range c.entries {
 		switch {

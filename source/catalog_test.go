@@ -233,3 +233,27 @@ func TestSummaryAnalysis(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// A relisting of an unchanged file reads no tags: a file rewritten with
+// its size and modification time kept keeps its old title.
+func TestFolderMemoNoReread(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "a.wav", makeWAV(800, 8000, 1, "INAM", "First"))
+	fi, _ := os.Stat(path)
+	f := Folder{Dir: dir, Memo: &FolderMemo{}}
+	tracks, err := f.Tracks(context.Background())
+	if err != nil || len(tracks) != 1 || tracks[0].Title != "First" {
+		t.Fatalf("tracks %+v, %v", tracks, err)
+	}
+	if err := os.WriteFile(path, makeWAV(800, 8000, 1, "INAM", "Other"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(path, fi.ModTime(), fi.ModTime())
+	if tracks, _ = f.Tracks(context.Background()); tracks[0].Title != "First" {
+		t.Errorf("title %q: the unchanged file's tags were read again", tracks[0].Title)
+	}
+	os.Chtimes(path, fi.ModTime().Add(time.Second), fi.ModTime().Add(time.Second))
+	if tracks, _ = f.Tracks(context.Background()); tracks[0].Title != "Other" {
+		t.Errorf("title %q after the file changed", tracks[0].Title)
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/foreverfm/forever/audio"
@@ -34,15 +36,24 @@ type Folder struct {
 	// Logger receives a warning for each file skipped; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Memo, if set, remembers files across listings (see FolderMemo).
+	Memo *FolderMemo
+	// ReadTimeout bounds the reading of one file's tags (default 10 s).
+	ReadTimeout time.Duration
 }
 
 // Tracks lists the folder's audio files in a stable order: sorted by path
 // relative to Dir, which is also each track's ID (with forward slashes).
 // Title, artist, genre and duration come from the files' tags where they
 // have them, and otherwise the title and artist from a file name of the
-// form "Artist - Title.mp3". Files that cannot be read, or whose bytes are
-// not WAV, MP3, FLAC or Ogg, are skipped with a warning naming them. An
-// error is returned only if Dir itself cannot be listed or ctx ends.
+// form "Artist - Title.mp3". Entries that cannot be read, that are not
+// regular files once links are resolved (named pipes, devices, symbolic
+// link loops, directories named like audio files), or whose bytes are not
+// WAV, MP3, FLAC or Ogg, are skipped with a warning naming them (once per
+// reason when Memo is set). Only regular files are opened, and a read that
+// stalls (a hung network mount) is given up after ReadTimeout, so a
+// listing always ends. An error is returned only if Dir itself cannot be
+// listed or ctx ends.
 func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 	log := f.Logger
 	if log == nil {
@@ -62,6 +73,11 @@ func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("source: folder %s: not a directory", f.Dir)
 	}
+	memo := f.Memo
+	if memo == nil {
+		memo = &FolderMemo{} // remembers nothing past this listing
+	}
+	memo.begin()
 	var tracks []Track
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -71,38 +87,60 @@ func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 			return err
 		}
 		if err != nil {
-			log.Warn("source: skipping unreadable entry", "path", path, "err", err)
+			memo.skip(log, path, "", err.Error())
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), ".") || (d.IsDir() && !f.Recursive) {
+		if strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if d.IsDir() || !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
-			return nil
-		}
 		if FormatOf(path) == "" {
+			if d.IsDir() && !f.Recursive {
+				return fs.SkipDir
+			}
 			return nil
 		}
-		if f.Settle > 0 {
-			if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) < f.Settle {
-				log.Debug("source: file still settling", "path", path)
-				return nil
-			}
+		// Follow links before opening anything: a link may lead to a pipe
+		// that would block open for good, or round in a loop.
+		fi, err := os.Stat(path)
+		var reason string
+		switch {
+		case err != nil:
+			reason = err.Error()
+		case fi.IsDir():
+			reason = "a directory, not an audio file"
+		case !fi.Mode().IsRegular():
+			reason = "not a regular file (" + fileKind(fi.Mode()) + ")"
 		}
-		t, err := fileTrack(path, log)
-		if err != nil {
-			log.Warn("source: skipping file", "path", path, "err", err)
+		if reason != "" {
+			memo.skip(log, path, "", reason)
+			if d.IsDir() && !f.Recursive {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if f.Settle > 0 && time.Since(fi.ModTime()) < f.Settle {
+			log.Debug("source: file still settling", "path", path)
+			memo.keep(path)
 			return nil
 		}
 		rel, err := filepath.Rel(root, path)
 		if err != nil {
 			return err
+		}
+		state := strconv.FormatInt(fi.Size(), 10) + ":" + strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+		t, ok := memo.track(path, state)
+		if !ok {
+			if t, err = fileTrackTimeout(ctx, path, f.readTimeout(), log); err != nil {
+				memo.skip(log, path, state, strings.TrimPrefix(err.Error(), "source: "))
+				return nil
+			}
+			memo.store(path, state, t)
 		}
 		t.ID = filepath.ToSlash(rel)
 		tracks = append(tracks, t)
@@ -111,8 +149,140 @@ func (f Folder) Tracks(ctx context.Context) ([]Track, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source: folder %s: %w", f.Dir, err)
 	}
+	memo.end()
 	slices.SortFunc(tracks, func(a, b Track) int { return strings.Compare(a.ID, b.ID) })
 	return tracks, nil
+}
+
+func (f Folder) readTimeout() time.Duration {
+	if f.ReadTimeout > 0 {
+		return f.ReadTimeout
+	}
+	return 10 * time.Second
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return m.Type().String()
+}
+
+// FolderMemo remembers what a Folder found in each file, by the file's
+// size and modification time, so that listing an unchanged folder again
+// costs a stat per file (no tags read), and what it skipped, so that each
+// skipped entry is logged once, and again only when its reason changes. A
+// Catalog gives its Folder one. A FolderMemo is safe for concurrent use
+// but suits one Folder.
+type FolderMemo struct {
+	mu    sync.Mutex
+	files map[string]memoFile
+	seen  map[string]bool
+}
+
+type memoFile struct {
+	state  string // size and mtime when read; "" when skipped before reading
+	track  Track
+	reason string // why it was skipped, or ""
+}
+
+func (m *FolderMemo) begin() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.files == nil {
+		m.files = map[string]memoFile{}
+	}
+	m.seen = map[string]bool{}
+}
+
+// end forgets the files this listing did not find, so that one that
+// returns is read (and, if still bad, named) again.
+func (m *FolderMemo) end() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := range m.files {
+		if !m.seen[p] {
+			delete(m.files, p)
+		}
+	}
+}
+
+func (m *FolderMemo) keep(path string) {
+	m.mu.Lock()
+	m.seen[path] = true
+	m.mu.Unlock()
+}
+
+func (m *FolderMemo) track(path, state string) (Track, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seen[path] = true
+	e, ok := m.files[path]
+	return e.track, ok && e.reason == "" && e.state == state
+}
+
+func (m *FolderMemo) store(path, state string, t Track) {
+	m.mu.Lock()
+	m.files[path] = memoFile{state: state, track: t}
+	m.mu.Unlock()
+}
+
+func (m *FolderMemo) skip(log *slog.Logger, path, state, reason string) {
+	m.mu.Lock()
+	m.seen[path] = true
+	old, ok := m.files[path]
+	m.files[path] = memoFile{state: state, reason: reason}
+	m.mu.Unlock()
+	if ok && old.reason == reason {
+		log.Debug("source: skipping entry", "path", path, "reason", reason)
+		return
+	}
+	log.Warn("source: skipping entry", "path", path, "reason", reason)
+}
+
+// Skipped returns the entries the latest listing skipped and why, by path.
+func (m *FolderMemo) Skipped() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]string{}
+	for p, e := range m.files {
+		if e.reason != "" {
+			out[p] = e.reason
+		}
+	}
+	return out
+}
+
+// fileTrackTimeout is fileTrack given up after d: a file on a hung mount
+// must not stall a listing. The abandoned read ends when the mount
+// answers, or never; it holds one goroutine and one descriptor meanwhile.
+func fileTrackTimeout(ctx context.Context, path string, d time.Duration, log *slog.Logger) (Track, error) {
+	type result struct {
+		t   Track
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := fileTrack(path, log)
+		done <- result{t, err}
+	}()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.t, r.err
+	case <-timer.C:
+		return Track{}, fmt.Errorf("source: %s: reading its tags took over %v", path, d)
+	case <-ctx.Done():
+		return Track{}, ctx.Err()
+	}
 }
 
 // FormatOf names the audio format that a file name's extension promises
@@ -142,7 +312,7 @@ func fileTrack(path string, log *slog.Logger) (Track, error) {
 	if err != nil {
 		return Track{}, fmt.Errorf("source: %s: %w", path, err)
 	}
-	fh, err := os.Open(abs)
+	fh, err := openRegular(abs)
 	if err != nil {
 		return Track{}, fmt.Errorf("source: %w", err)
 	}
@@ -191,6 +361,12 @@ const minPartial = 10 // seconds
 func decodeFile(ctx context.Context, path string, log *slog.Logger) (*audio.PCM, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	// The file may have become a pipe or a link to one since it was listed.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("source: %s: not a regular file (%s)", path, fileKind(fi.Mode()))
 	}
 	p, err := audio.DecodeFile(path)
 	if err != nil {
