@@ -240,8 +240,8 @@ func (c *Cache) make(ctx context.Context, key string, t Track, p *audio.PCM, ana
 	if err != nil {
 		return nil, fmt.Errorf("source: analysing %s: %w", t.Source, err)
 	}
-	if a == nil {
-		return nil, fmt.Errorf("source: analysing %s: no analysis", t.Source)
+	if err := CheckAnalysis(a); err != nil {
+		return nil, fmt.Errorf("source: analysing %s: unusable analysis: %w", t.Source, err)
 	}
 	c.write(key, t, a)
 	return a, nil
@@ -267,9 +267,12 @@ func (c *Cache) read(key string, p *audio.PCM) *analysis.Analysis {
 		c.log().Warn("source: corrupt analysis cache entry, analysing again", "path", path, "err", err)
 		return nil
 	}
-	if e.Key != key || e.AnalysisVersion != analysis.Version || e.Analysis == nil ||
-		!(e.Analysis.Duration >= 0) || math.IsInf(e.Analysis.Duration, 0) {
+	if e.Key != key || e.AnalysisVersion != analysis.Version || e.Analysis == nil {
 		c.log().Warn("source: invalid analysis cache entry, analysing again", "path", path)
+		return nil
+	}
+	if err := CheckAnalysis(e.Analysis); err != nil {
+		c.log().Warn("source: invalid analysis cache entry, analysing again", "path", path, "err", err)
 		return nil
 	}
 	if p != nil && e.Analysis.Duration > 0 && math.Abs(e.Analysis.Duration-p.Seconds()) > 0.5 {

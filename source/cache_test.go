@@ -1,6 +1,7 @@
 package source
 
 import (
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -195,6 +196,12 @@ func TestCacheCorruptEntries(t *testing.T) {
 			b = []byte(strings.Replace(string(b), fmt.Sprintf(`"analysis_version":%d`, analysis.Version), `"analysis_version":-1`, 1))
 			return os.WriteFile(p, b, 0o644)
 		},
+		"tempo 1e308": editEntry(func(a *analysis.Analysis) { a.Tempo = 1e308 }),
+		"beats backwards": editEntry(func(a *analysis.Analysis) {
+			a.Beats = []analysis.Quantum{{Start: 0.5, Duration: 0.1}, {Start: 0.2, Duration: 0.1}}
+		}),
+		"negative duration": editEntry(func(a *analysis.Analysis) { a.Duration = -1 }),
+		"key 40":            editEntry(func(a *analysis.Analysis) { a.Key = 40 }),
 		"wrong key": func(p string) error {
 			b, _ := os.ReadFile(p)
 			b = []byte(strings.Replace(string(b), `"key":"`, `"key":"0`, 1))
@@ -229,6 +236,25 @@ func TestCacheCorruptEntries(t *testing.T) {
 				t.Fatalf("entry not rewritten: %v, %d calls", err, an.calls.Load())
 			}
 		})
+	}
+}
+
+// editEntry returns a damage that rewrites the analysis in an entry.
+func editEntry(edit func(*analysis.Analysis)) func(path string) error {
+	return func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var e entry
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		edit(e.Analysis)
+		if b, err = json.Marshal(e); err != nil {
+			return err
+		}
+		return os.WriteFile(path, b, 0o644)
 	}
 }
 

@@ -637,7 +637,7 @@ func (c *Cache) readSummary(key string) (Summary, bool) {
 		return Summary{}, false
 	}
 	var s Summary
-	if json.Unmarshal(b, &s) != nil || s.Key != key {
+	if json.Unmarshal(b, &s) != nil || s.Key != key || s.check() != nil {
 		return Summary{}, false
 	}
 	return s, true
