@@ -248,9 +248,11 @@ func TestEvalReal(t *testing.T) {
 			}
 			fmt.Fprintf(&report, "%-3d %-10s %-12s %6.1f %6.1f %6.1f %5v %5v %-9s %-9s %+6.1f %+6.1f  %s -> %s\n", ti, info.Kind, style,
 				ms(med), ms(p90), ms(mx), isAnti, aligned, barName(ea), barName(eb), low, lu, A.name, B.name)
+			fmt.Fprintf(&report, "    output %.1f-%.1f s", float64(s0)/audio.SampleRate, float64(s1)/audio.SampleRate)
 			if s, ok := StyleOf(a); ok {
-				fmt.Fprintf(&report, "    %s at %.1f s of %.1f s: %s\n", s.Kind, float64(s.Switch)/audio.SampleRate, float64(s.Frames)/audio.SampleRate, s.Reason)
+				fmt.Fprintf(&report, "; %s, switch %.1f s in: %s", s.Kind, float64(s.Switch)/audio.SampleRate, s.Reason)
 			}
+			fmt.Fprintln(&report)
 		}
 		med, p90, mx := stats(pooled)
 		fmt.Fprintf(&report, "pooled: beat-matched %d of %d; beat offset median %.1f ms, p90 %.1f ms, max %.1f ms; in anti-phase %d; bars aligned %d of %d; entries on 4/8/16-bar boundaries %d/%d/%d of %d; low band within 1 dB of the louder deck %d of %d; short-term loudness within 1.5 LU %d of %d\n",
