@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,43 @@ type HTTP struct {
 	Timeout time.Duration
 	// UserAgent is sent with every request; "" means forever's own.
 	UserAgent string
+	// Retries is how many times a request that failed for a passing
+	// reason (a network error, 408, 429 or a 5xx status) is sent again,
+	// after RetryWait, then twice that, and so on, or after the server's
+	// Retry-After up to 30 s. 0 means 2; a negative value means none. A
+	// Catalog retries failed tracks again later, with a longer backoff.
+	Retries   int
+	RetryWait time.Duration // 0 means 1 s
+}
+
+func (h *HTTP) retries() (int, time.Duration) {
+	n, wait := 2, time.Second
+	if h != nil {
+		if h.Retries != 0 {
+			n = max(h.Retries, 0)
+		}
+		if h.RetryWait > 0 {
+			wait = h.RetryWait
+		}
+	}
+	return n, wait
+}
+
+// transient reports whether a response status may well differ on retry.
+func transient(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// retryAfter reads a Retry-After header in seconds, up to 30 s.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
+	if err != nil || secs < 0 {
+		return 0, false
+	}
+	return min(time.Duration(secs)*time.Second, 30*time.Second), true
 }
 
 var defaultClient = &http.Client{Transport: http.DefaultTransport}
@@ -151,8 +189,32 @@ func (h *HTTP) decodeRequest(req *http.Request) (*audio.PCM, error) {
 }
 
 // get sends req and returns the body of a 2xx response, at most limit
-// bytes of it. Errors name the URL without its query.
+// bytes of it, retrying what failed for a passing reason. Errors name the
+// URL without its query.
 func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, error) {
+	retries, wait := h.retries()
+	for attempt := 0; ; attempt++ {
+		body, resp, err, again := h.getOnce(req.Clone(req.Context()), limit)
+		if err == nil || !again || attempt >= retries || req.Context().Err() != nil {
+			return body, resp, err
+		}
+		d := wait << attempt
+		if ra, ok := retryAfter(resp); ok {
+			d = ra
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+			t.Stop()
+			return nil, nil, err
+		}
+	}
+}
+
+// getOnce is one attempt of get; again says whether a retry may succeed.
+// On a failed status the response is returned (closed) for its headers.
+func (h *HTTP) getOnce(req *http.Request, limit int64) (body []byte, resp *http.Response, err error, again bool) {
 	if req.Header.Get("User-Agent") == "" {
 		ua := userAgent
 		if h != nil && h.UserAgent != "" {
@@ -160,7 +222,7 @@ func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, erro
 		}
 		req.Header.Set("User-Agent", ua)
 	}
-	resp, err := h.client().Do(req)
+	resp, err = h.client().Do(req)
 	if err != nil {
 		// The client's errors quote the whole URL; say it again without
 		// the query.
@@ -168,24 +230,24 @@ func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, erro
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, nil, fmt.Errorf("source: GET %s: %w", redact(req.URL), err)
+		return nil, nil, fmt.Errorf("source: GET %s: %w", redact(req.URL), err), true
 	}
 	defer resp.Body.Close()
 	name := redact(resp.Request.URL)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, fmt.Errorf("source: GET %s: %s", name, resp.Status)
+		return nil, resp, fmt.Errorf("source: GET %s: %s", name, resp.Status), transient(resp.StatusCode)
 	}
 	if resp.ContentLength > limit {
-		return nil, nil, fmt.Errorf("source: GET %s: %d bytes, more than the limit of %d", name, resp.ContentLength, limit)
+		return nil, nil, fmt.Errorf("source: GET %s: %d bytes, more than the limit of %d", name, resp.ContentLength, limit), false
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("source: GET %s: %w", name, err)
+		return nil, nil, fmt.Errorf("source: GET %s: %w", name, err), true
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit)
+		return nil, nil, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit), false
 	}
-	return body, resp, nil
+	return body, resp, nil, false
 }
 
 // maxHLSSegments bounds the segments fetched for one HLS track.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -175,4 +177,76 @@ func TestURLs(t *testing.T) {
 	if !strings.Contains(logs.String(), "gopher://b/y") {
 		t.Errorf("no warning naming the bad URL:\n%s", logs)
 	}
+}
+
+// A fetch that fails for a passing reason is sent again, after the
+// server's Retry-After when it gives one; a 404 is not.
+func TestHTTPRetries(t *testing.T) {
+	wav := makeWAV(8000, 8000, 1)
+	var busy, missing atomic.Int32
+	busy.Store(2)
+	var times []time.Time
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/busy.wav":
+			if busy.Add(-1) >= 0 {
+				w.Header().Set("Retry-After", "0")
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write(wav)
+		default:
+			missing.Add(1)
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	h := &HTTP{Client: srv.Client(), RetryWait: 10 * time.Millisecond}
+	p, err := h.Decode(context.Background(), srv.URL+"/busy.wav")
+	if err != nil || p.Seconds() != 1 {
+		t.Fatalf("after two 503s: %v", err)
+	}
+	if len(times) != 3 {
+		t.Errorf("%d requests, want 3", len(times))
+	}
+	if _, err := h.Decode(context.Background(), srv.URL+"/gone.wav"); err == nil || missing.Load() != 1 {
+		t.Errorf("404: %v after %d requests, want an error after 1", err, missing.Load())
+	}
+	busy.Store(5)
+	if _, err := h.Decode(context.Background(), srv.URL+"/busy.wav"); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("retries do not end: %v", err)
+	}
+}
+
+// A Catalog takes a URL track that failed back once its server recovers,
+// after the backoff.
+func TestCatalogRetriesURL(t *testing.T) {
+	wav := makeWAV(8000, 8000, 1)
+	var down atomic.Bool
+	down.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		w.Write(wav)
+	}))
+	defer srv.Close()
+	an := &durationAnalyzer{}
+	c := &Catalog{
+		Source:  URLs{URLs: []string{srv.URL + "/a.wav"}, HTTP: &HTTP{Client: srv.Client(), Retries: -1}},
+		Cache:   &Cache{Dir: t.TempDir()},
+		Analyze: an.analyze, Rescan: 20 * time.Millisecond, Backoff: 200 * time.Millisecond,
+	}
+	startCatalog(t, c)
+	s := waitState(t, c, "the failure", func(s CatalogState) bool { return s.Failed == 1 })
+	if !strings.Contains(s.Failures[0].Reason, "502") || s.Failures[0].Retry.IsZero() {
+		t.Fatalf("failure %+v", s.Failures[0])
+	}
+	down.Store(false)
+	waitState(t, c, "the track back", func(s CatalogState) bool { return s.Ready == 1 })
 }
