@@ -327,3 +327,9 @@ func (s *styled) Render(dst []float32) int {
 	}
 	return total
 }
+
+func (s *styled) setReason(r string) {
+	if x, ok := s.inner.(interface{ setReason(string) }); ok {
+		x.setReason(r)
+	}
+}

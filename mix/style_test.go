@@ -308,3 +308,37 @@ func must(a Action, err error) Action {
 	}
 	return a
 }
+
+// TestStylePolicyInTheMixer plans a mix with the StylePolicy and wants the
+// crossmatch styled, described with its style and both reasons, and in the
+// place and of the length the default policy gives it.
+func TestStylePolicyInTheMixer(t *testing.T) {
+	a, b := specA.track(false), specB.track(false)
+	plain, _ := plan(t, Options{}, a, b)
+	styled, _ := plan(t, Options{Policy: StylePolicy{}}, a, b)
+	if len(plain) != len(styled) {
+		t.Fatalf("%d actions styled, %d plain", len(styled), len(plain))
+	}
+	for i := range plain {
+		p, s := plain[i].Info(), styled[i].Info()
+		if p.Kind != s.Kind || p.Start != s.Start || p.Frames != s.Frames {
+			t.Errorf("action %d: %s at %d +%d styled, %s at %d +%d plain", i, s.Kind, s.Start, s.Frames, p.Kind, p.Start, p.Frames)
+		}
+	}
+	x := styled[3]
+	st, ok := StyleOf(x)
+	if !ok {
+		t.Fatalf("the crossmatch is not styled: %T", x)
+	}
+	if st.Switch <= 0 || st.Switch >= x.Len() || st.Phrases == nil {
+		t.Errorf("switch %d of %d, phrases %v", st.Switch, x.Len(), st.Phrases != nil)
+	}
+	info := x.Info()
+	if info.Match == nil || !strings.Contains(info.Reason, "score") || !strings.Contains(info.Reason, string(st.Kind)) {
+		t.Errorf("info %+v", info)
+	}
+	js, _ := json.Marshal(x)
+	if !strings.Contains(string(js), `"style":{"kind":"`+string(st.Kind)) {
+		t.Errorf("plan JSON without the style: %.200s", js)
+	}
+}
