@@ -194,7 +194,7 @@ func (h *HTTP) decodeRequest(req *http.Request) (*audio.PCM, error) {
 func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, error) {
 	retries, wait := h.retries()
 	for attempt := 0; ; attempt++ {
-		body, resp, err, again := h.getOnce(req.Clone(req.Context()), limit)
+		body, resp, again, err := h.getOnce(req.Clone(req.Context()), limit)
 		if err == nil || !again || attempt >= retries || req.Context().Err() != nil {
 			return body, resp, err
 		}
@@ -214,7 +214,7 @@ func (h *HTTP) get(req *http.Request, limit int64) ([]byte, *http.Response, erro
 
 // getOnce is one attempt of get; again says whether a retry may succeed.
 // On a failed status the response is returned (closed) for its headers.
-func (h *HTTP) getOnce(req *http.Request, limit int64) (body []byte, resp *http.Response, err error, again bool) {
+func (h *HTTP) getOnce(req *http.Request, limit int64) (body []byte, resp *http.Response, again bool, err error) {
 	if req.Header.Get("User-Agent") == "" {
 		ua := userAgent
 		if h != nil && h.UserAgent != "" {
@@ -230,24 +230,24 @@ func (h *HTTP) getOnce(req *http.Request, limit int64) (body []byte, resp *http.
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return nil, nil, fmt.Errorf("source: GET %s: %w", redact(req.URL), err), true
+		return nil, nil, true, fmt.Errorf("source: GET %s: %w", redact(req.URL), err)
 	}
 	defer resp.Body.Close()
 	name := redact(resp.Request.URL)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp, fmt.Errorf("source: GET %s: %s", name, resp.Status), transient(resp.StatusCode)
+		return nil, resp, transient(resp.StatusCode), fmt.Errorf("source: GET %s: %s", name, resp.Status)
 	}
 	if resp.ContentLength > limit {
-		return nil, nil, fmt.Errorf("source: GET %s: %d bytes, more than the limit of %d", name, resp.ContentLength, limit), false
+		return nil, nil, false, fmt.Errorf("source: GET %s: %d bytes, more than the limit of %d", name, resp.ContentLength, limit)
 	}
 	body, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("source: GET %s: %w", name, err), true
+		return nil, nil, true, fmt.Errorf("source: GET %s: %w", name, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit), false
+		return nil, nil, false, fmt.Errorf("source: GET %s: more than the limit of %d bytes", name, limit)
 	}
-	return body, resp, nil, false
+	return body, resp, false, nil
 }
 
 // maxHLSSegments bounds the segments fetched for one HLS track.
