@@ -10,6 +10,12 @@
 // Cache hands back the stored analysis (Cache.Analysis). Whatever cannot
 // be read is an error naming the file or URL, for the radio to log and
 // skip; listings log and leave out bad files themselves.
+//
+// A Catalog does all of that for a radio that runs for months: it relists
+// its Source on a period and on fsnotify events, analyses what is new
+// within a memory budget, retries what failed with backoff, takes back at
+// once what left and returned, and hands the order a compact Summary per
+// track, loading a full analysis only for the tracks being mixed.
 package source
 
 import (
