@@ -354,11 +354,13 @@ func statOf(t Track) string {
 
 func (c *Catalog) watchDirs(list []Track) []string {
 	dirs := slices.Clone(c.Watch)
+	// The folder's parent too, so that the folder itself coming back
+	// (a remounted disk) is seen at once.
 	switch f := c.src.(type) {
 	case Folder:
-		dirs = append(dirs, f.Dir)
+		dirs = append(dirs, f.Dir, filepath.Dir(filepath.Clean(f.Dir)))
 	case *Folder:
-		dirs = append(dirs, f.Dir)
+		dirs = append(dirs, f.Dir, filepath.Dir(filepath.Clean(f.Dir)))
 	default:
 		return dirs
 	}
@@ -762,6 +764,8 @@ func (c *Catalog) Fail(id string, err error) {
 		return
 	}
 	e.summary = nil
+	// A file that vanished is taken back as soon as it is there again.
+	e.stat = statOf(c.listed[id])
 	c.fail(e, c.listed[id], err)
 	c.mu.Unlock()
 	c.changed()

@@ -257,3 +257,36 @@ func TestFolderMemoNoReread(t *testing.T) {
 		t.Errorf("title %q after the file changed", tracks[0].Title)
 	}
 }
+
+// The whole folder moved away: the tracks that failed to play meanwhile
+// are back as soon as the folder is.
+func TestCatalogFolderItselfMovedAndBack(t *testing.T) {
+	parent := t.TempDir()
+	dir, away := filepath.Join(parent, "music"), filepath.Join(t.TempDir(), "music")
+	writeFile(t, dir, "a.wav", makeWAV(8000, 8000, 1, "INAM", "a"))
+	writeFile(t, dir, "b.wav", makeWAV(8000, 8000, 1, "INAM", "b"))
+	an := &durationAnalyzer{}
+	c := &Catalog{
+		Source: Folder{Dir: dir}, Cache: &Cache{Dir: t.TempDir()}, Analyze: an.analyze,
+		Rescan: time.Hour, Backoff: time.Hour,
+	}
+	startCatalog(t, c)
+	if err := c.Wait(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	// The radio fails to open them meanwhile.
+	for _, id := range []string{"a.wav", "b.wav"} {
+		c.Fail(id, errors.New("no such file"))
+	}
+	waitState(t, c, "the list error", func(s CatalogState) bool { return s.ListError != "" && s.Ready == 0 })
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+	s := waitState(t, c, "the tracks back", func(s CatalogState) bool { return s.Ready == 2 })
+	if s.ListError != "" || s.Failed != 0 {
+		t.Errorf("state %+v", s)
+	}
+}
