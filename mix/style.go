@@ -163,14 +163,17 @@ func EchoOut(frames, sw, outBeat int) Style {
 // FilterOut returns the style of a filter-out over frames: a high-pass
 // rises from 20 Hz to 1.2 kHz through the outgoing track while it goes down
 // over the second half; the incoming track comes up over the last bar (or
-// the last quarter) through a low-pass opening from 300 Hz.
+// the last half) through a low-pass opening from 300 Hz.
 func FilterOut(frames, bar int) Style {
-	in := min(bar, frames/4)
+	in := min(bar, frames/2)
 	open := frames - in
 	return Style{
 		Kind: StyleFilterOut, Frames: frames, Switch: open,
 		Out: Deck{
-			Gain:     Automation{{frames / 2, 0}, {frames, Closed}},
+			// Down 12 dB by the time the incoming track is well up, and
+			// only then out: a fade straight to Closed in dB would be
+			// inaudible halfway and leave a hole.
+			Gain:     Automation{{frames / 2, 0}, {open + in/2, -12}, {frames, Closed}},
 			HighPass: Automation{{0, 20}, {frames, 1200}},
 		},
 		In: Deck{

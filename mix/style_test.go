@@ -162,6 +162,12 @@ func TestFilterOutSweepsTheBassAway(t *testing.T) {
 	if l := toneLevel(out, 4500, 0, 3*testBar-100); l > full-40 {
 		t.Errorf("B at %.1f dB before its last bar", l)
 	}
+	// No hole: one of the two is always within 15 dB of full level.
+	for f := 0; f+w <= n; f += w {
+		if la, lb := toneLevel(out, 3000, f, f+w), toneLevel(out, 4500, f, f+w); max(la, lb) < full-15 {
+			t.Errorf("frames %d-%d: A at %.1f dB, B at %.1f dB: a hole", f, f+w, la, lb)
+		}
+	}
 	if l := toneLevel(out, 4500, n-w, n); l < full-2.5 {
 		t.Errorf("B at %.1f dB at the end", l)
 	}
