@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/foreverfm/forever/analysis"
 	"github.com/foreverfm/forever/audio/lame"
+	"github.com/foreverfm/forever/internal/page"
 	"github.com/foreverfm/forever/mix"
 	"github.com/foreverfm/forever/source"
 	"github.com/foreverfm/forever/source/demo"
@@ -30,9 +29,6 @@ import (
 	"github.com/foreverfm/forever/stream/icecast"
 	"github.com/foreverfm/forever/tsp/order"
 )
-
-//go:embed web
-var webFiles embed.FS
 
 func init() {
 	commands["serve"] = command{
@@ -289,11 +285,7 @@ func (r *radio) handler() http.Handler {
 	if r.cfg.hlsDir != "" {
 		mux.Handle("/hls/", http.StripPrefix("/hls", hls.Handler(r.cfg.hlsDir)))
 	}
-	web, err := fs.Sub(webFiles, "web")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	mux.Handle("/", http.FileServerFS(web))
+	mux.Handle("/", page.Handler())
 	return mux
 }
 
