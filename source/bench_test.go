@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,49 @@ func BenchmarkReadTags(b *testing.B) {
 		if _, err := ReadTags(r, int64(len(data))); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodedLongFile measures what holding a long track costs once
+// decoded: the resident memory added by keeping it as PCM, against
+// keeping it as a Decoded (16-bit on disk, read by window) and reading it
+// through. FOREVER_LONG_MINUTES sets its length (default 10;
+// scripts/catalog-scale runs 120).
+func BenchmarkDecodedLongFile(b *testing.B) {
+	minutes := 10
+	if v := os.Getenv("FOREVER_LONG_MINUTES"); v != "" {
+		fmt.Sscan(v, &minutes)
+	}
+	dir := b.TempDir()
+	path := writeFile(b, dir, "long.wav", makeWAV(minutes*60*8000, 8000, 1))
+	tr, err := FileTrack(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	settle := func() float64 {
+		debug.FreeOSMemory()
+		return float64(rssKiB()) / 1024
+	}
+	for b.Loop() {
+		base := settle()
+		d, err := Decode(context.Background(), tr, dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf := make([]float32, 2*4096)
+		for at := 0; at < d.Frames(); at += 4096 {
+			d.ReadFramesAt(buf, at)
+		}
+		held := settle() - base
+		d.Close()
+		base = settle()
+		p, err := tr.Open(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		whole := settle() - base
+		runtime.KeepAlive(p)
+		b.ReportMetric(held, "decoded-held-MiB")
+		b.ReportMetric(whole, "pcm-held-MiB")
 	}
 }
