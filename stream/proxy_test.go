@@ -2,6 +2,7 @@ package stream
 
 import (
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -79,4 +80,36 @@ func TestMaxListeners(t *testing.T) {
 	if n := value(t, ts.m.refused); n != 1 {
 		t.Errorf("refused counter %v", n)
 	}
+}
+
+// The forwarding headers come from anyone who reaches the proxy: whatever
+// they hold, the client address is the peer or a real address, and a
+// trusted proxy is never taken for the client when an untrusted hop is named.
+func FuzzClientAddr(f *testing.F) {
+	f.Add("203.0.113.9", "")
+	f.Add("6.6.6.6, 203.0.113.9, 10.1.2.3", "")
+	f.Add("", `for="[2001:db8::7]:4711", for=10.0.0.2;proto=https`)
+	f.Add("unknown, _hidden", "for=unknown")
+	f.Add(",,, ,", `for="[::1`)
+	st, err := New(&sine{freq: 440}, Options{NewEncoder: newLAME, TrustedProxies: []string{"127.0.0.1", "10.0.0.0/8"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, xff, fwd string) {
+		r := httptest.NewRequest("GET", "/all.mp3", nil)
+		r.RemoteAddr = "127.0.0.1:4000"
+		r.Header.Set("X-Forwarded-For", xff)
+		r.Header.Set("Forwarded", fwd)
+		got := st.ClientAddr(r)
+		a, err := netip.ParseAddr(got)
+		if err != nil {
+			t.Fatalf("ClientAddr %q is not an address", got)
+		}
+		chain := forwarded(r)
+		for _, hop := range chain {
+			if !st.trusted.contains(hop) && st.trusted.contains(a) {
+				t.Fatalf("chain %v names an untrusted hop, yet the client is the trusted %s", chain, a)
+			}
+		}
+	})
 }
