@@ -28,8 +28,30 @@
 //
 //	tracks -> analysis -> order (tsp) -> mixer -> encoder -> broadcaster
 //
-// examples/radio is a small program that does exactly that; read it as the
-// reference for wiring the packages together in your own program.
+// and this package is that radio. A [Radio] is configured by one [Config]
+// (where the music is, the cache, the bitrate, the mixer and its
+// transition policy, outputs, a logger and a metrics registry, both
+// optional), made with [New], started with [Radio.Run] (which returns
+// once everything it started has stopped) and served by [Radio.Handler],
+// an http.Handler a program mounts in its own mux, under a prefix if it
+// likes:
+//
+//	r, err := forever.New(forever.Config{Source: source.Folder{Dir: "music"}})
+//	if err != nil {
+//		return err
+//	}
+//	mux.Handle("/radio/", http.StripPrefix("/radio", r.Handler()))
+//	return r.Run(ctx)
+//
+// The handler serves the listener's page at /, the MP3 stream at
+// all.mp3, what is on air at all.json (and live on the info websocket),
+// what will air at next.json, /monitor and /metrics. [Radio.State] gives
+// the same to a program, and [Config.OnEvent] tells it of each track made
+// ready or skipped, each transition planned (with the policy's reason)
+// and each action going on air. The transition policy is
+// [github.com/foreverfm/forever/mix.Policy], set in Config.Mixer.
+//
+// examples/radio is the radio as a command: flags in, a Radio out.
 //
 // Analysing one file:
 //

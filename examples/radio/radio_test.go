@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/foreverfm/forever"
 	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/source"
 	"github.com/foreverfm/forever/source/demo"
@@ -28,7 +29,7 @@ import (
 // startRadio runs the whole chain on the demo catalogue behind a loopback
 // HTTP server. The demo renders and their analyses are cached where the
 // radio itself keeps them, so repeated runs start quickly.
-func startRadio(t *testing.T, hlsDir ...string) (*httptest.Server, *radio) {
+func startRadio(t *testing.T, hlsDir ...string) (*httptest.Server, *forever.Radio) {
 	t.Helper()
 	c := serveConfig{
 		bitrate:  128,
@@ -44,8 +45,8 @@ func startRadio(t *testing.T, hlsDir ...string) (*httptest.Server, *radio) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- r.run(ctx) }()
-	srv := httptest.NewServer(r.handler())
+	go func() { done <- r.Run(ctx) }()
+	srv := httptest.NewServer(r.Handler())
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()

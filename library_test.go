@@ -1,7 +1,8 @@
-package main
+package forever
 
 import (
 	"context"
+	"github.com/foreverfm/forever/audio"
 	"log/slog"
 	"math"
 	"os"
@@ -79,5 +80,27 @@ func TestLibraryFollowsFolder(t *testing.T) {
 	}
 	if a := l.analyses["a.wav"]; a == nil || math.Abs(a.Tempo-90) > 90*0.04 {
 		t.Errorf("a.wav's analysis was not renewed: %+v", a)
+	}
+}
+
+// writeClicks writes a WAV of a click track at bpm, seconds long.
+func writeClicks(t *testing.T, path string, bpm float64, seconds int) {
+	t.Helper()
+	p := audio.NewPCM(seconds * audio.SampleRate)
+	period := int(60 / bpm * audio.SampleRate)
+	for i := range p.Frames() {
+		k := i % period
+		v := float32(0.8 * math.Exp(-float64(k)/300) * math.Sin(float64(k)*0.3))
+		p.Samples[2*i], p.Samples[2*i+1] = v, v
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audio.WriteWAV(f, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

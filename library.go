@@ -1,4 +1,4 @@
-package main
+package forever
 
 import (
 	"context"
@@ -23,6 +23,8 @@ type library struct {
 	rescan time.Duration
 	log    *slog.Logger
 	m      *metrics
+	// event, if set, is told of each track made ready or skipped.
+	event func(Event)
 
 	mu       sync.Mutex
 	listed   int                     // tracks in the latest listing
@@ -161,6 +163,7 @@ func (l *library) analyse(ctx context.Context, t source.Track) {
 	if err != nil {
 		l.log.Warn("skipping track", "track", t.Source, "err", err)
 		l.m.failed.Inc()
+		l.emit(Event{Kind: TrackFailed, Track: t, Err: err})
 		l.mu.Lock()
 		delete(l.tracks, t.ID)
 		delete(l.analyses, t.ID)
@@ -170,6 +173,7 @@ func (l *library) analyse(ctx context.Context, t source.Track) {
 		return
 	}
 	l.m.analysed.Inc()
+	l.emit(Event{Kind: TrackReady, Track: t})
 	l.log.Info("track ready", "track", t.Source, "tempo", round1(a.Tempo), "key", analysis.KeyName(a.Key, a.Mode),
 		"took", time.Since(start).Round(time.Millisecond))
 	l.mu.Lock()
@@ -178,6 +182,30 @@ func (l *library) analyse(ctx context.Context, t source.Track) {
 	l.mu.Unlock()
 	l.publish()
 	l.checkReady()
+}
+
+func (l *library) emit(e Event) {
+	if l.event != nil {
+		l.event(e)
+	}
+}
+
+// counts returns how many tracks were listed and how many can play.
+func (l *library) counts() (listed, ready int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.listed, len(l.tracks)
+}
+
+// isReady reports whether the radio has enough tracks to play.
+func (l *library) isReady() bool {
+	l.init()
+	select {
+	case <-l.ready:
+		return true
+	default:
+		return false
+	}
 }
 
 // publish gives the order the current set of playable tracks.
@@ -256,7 +284,8 @@ type metrics struct {
 	solve    prometheus.Histogram
 }
 
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics makes the metrics and registers them on reg unless it is nil.
+func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		analysed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "forever_tracks_analysed_total",
@@ -272,6 +301,8 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.analysed, m.failed, m.solve)
+	if reg != nil {
+		reg.MustRegister(m.analysed, m.failed, m.solve)
+	}
 	return m
 }
