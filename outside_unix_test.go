@@ -1,0 +1,5 @@
+package forever_test
+
+import "syscall"
+
+var syscallTERM = syscall.SIGTERM
