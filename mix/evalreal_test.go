@@ -30,7 +30,7 @@ import (
 	"testing"
 
 	"github.com/foreverfm/forever/analysis"
-	"github.com/foreverfm/forever/analysis/eval"
+	"github.com/foreverfm/forever/internal/eval"
 	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/internal/shared"
 )

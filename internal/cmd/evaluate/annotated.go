@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/foreverfm/forever/analysis/eval"
+	"github.com/foreverfm/forever/internal/eval"
 	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/source/demo"
 )

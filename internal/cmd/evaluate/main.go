@@ -26,11 +26,11 @@
 // RhythmExtractor2013 (essentia.js from npm, under Node) scores the same
 // files with ground truth, beside ours.
 //
-//	go run ./analysis/eval/cmd/evaluate            # demo + shared music
-//	go run ./analysis/eval/cmd/evaluate -aubio     # side by side with aubio
-//	go run ./analysis/eval/cmd/evaluate -aubio -fetch sonic-pi-samples -match 'loop_*'
-//	go run ./analysis/eval/cmd/evaluate -aubio -annotated -max-files 0 -keep ~/.cache/forever/eval
-//	go run ./analysis/eval/cmd/evaluate -essentia -annotated -max-files 0 -keep ~/.cache/forever/eval
+//	go run ./internal/cmd/evaluate            # demo + shared music
+//	go run ./internal/cmd/evaluate -aubio     # side by side with aubio
+//	go run ./internal/cmd/evaluate -aubio -fetch sonic-pi-samples -match 'loop_*'
+//	go run ./internal/cmd/evaluate -aubio -annotated -max-files 0 -keep ~/.cache/forever/eval
+//	go run ./internal/cmd/evaluate -essentia -annotated -max-files 0 -keep ~/.cache/forever/eval
 package main
 
 import (
@@ -56,7 +56,7 @@ import (
 	"time"
 
 	"github.com/foreverfm/forever/analysis"
-	"github.com/foreverfm/forever/analysis/eval"
+	"github.com/foreverfm/forever/internal/eval"
 	"github.com/foreverfm/forever/audio"
 	"github.com/foreverfm/forever/internal/cputime"
 	"github.com/foreverfm/forever/source/demo"
